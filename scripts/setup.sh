@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# One-time, idempotent set-up for building and testing scx_userland on Debian.
+#
+#   1. Installs the host packages the build, the VM and the tests need.
+#   2. Installs virtme-ng (vng) from Debian trixie.
+#   3. Fetches, into $SCX_CACHE, the newest sched_ext-enabled Debian kernel
+#      (linux-binary + linux-modules, laid out for vng) and the matching
+#      linux-source tree, and checks CONFIG_SCHED_CLASS_EXT=y.
+#
+# Debian archives are reached through a private apt state built from the
+# host's own sources file with only the Suites: line changed, so the host's
+# apt configuration is never touched and no mirror address lives here.
+#
+# Prints, as its last line, the variables the Makefile needs:
+#   KSRC=... KERNEL=...
+set -euo pipefail
+
+CACHE=${SCX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scx_userland}
+KSUITE=${SCX_KERNEL_SUITE:-trixie-backports}
+HOST_PKGS="clang-19 llvm-19 lld-19 libelf-dev zlib1g-dev libzstd-dev libcap-dev
+	pkg-config make gcc bison flex bc python3 qemu-system-x86 busybox-static
+	cpio udev kmod file xz-utils zstd stress-ng rt-tests linux-perf strace
+	python3-requests python3-argcomplete python3-pkg-resources ca-certificates"
+
+say() { echo "setup: $*" >&2; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+[ -r /etc/debian_version ] ||
+	die "not Debian: build with 'make KSRC=/path/to/linux' and test with KERNEL=/path/to/vmlinuz"
+[ "$(id -u)" = 0 ] || die "must run as root (installs packages)"
+
+export DEBIAN_FRONTEND=noninteractive
+mkdir -p "$CACHE"
+
+# ---- 1. host packages -------------------------------------------------------
+missing=$(for p in $HOST_PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"
+done)
+if [ -n "$missing" ]; then
+	say "installing host packages:" $missing
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# ---- private apt state for other suites -------------------------------------
+# $1: space-separated suites. Sets APT_OPTS.
+private_apt() {
+	local dir="$CACHE/apt/${1// /_}" src
+	src=$(ls /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+	[ -n "$src" ] || die "no /etc/apt/sources.list.d/debian.sources to derive a mirror from"
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/parts"
+	# Keep only the main archive stanza (the one whose suites name the release
+	# itself, not -security), and swap in the wanted suites.
+	awk -v suites="$1" '
+		BEGIN { RS = ""; ORS = "\n\n" }
+		/Suites:/ && !/-security/ { sub(/Suites:[^\n]*/, "Suites: " suites); print; exit }
+	' "$src" > "$dir/sources.sources"
+	APT_OPTS=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$dir/parts"
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
+		-o "Dir::State::status=/var/lib/dpkg/status" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
+	cp "$dir/sources.sources" "$dir/parts/debian.sources"
+	local stamp="$dir/lists/.updated"
+	if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
+		apt-get "${APT_OPTS[@]}" update -qq || die "apt-get update for '$1' failed"
+		touch "$stamp"
+	fi
+}
+
+# ---- 2. virtme-ng -----------------------------------------------------------
+if ! command -v vng >/dev/null; then
+	private_apt "trixie"
+	say "installing virtme-ng from trixie"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get "${APT_OPTS[@]}" download virtme-ng >/dev/null)
+	dpkg -i "$tmp"/virtme-ng_*.deb >/dev/null || die "dpkg -i virtme-ng failed"
+	rm -rf "$tmp"
+fi
+
+# ---- 3. the sched_ext kernel and its source tree ----------------------------
+private_apt "$KSUITE"
+aptc() { apt-cache "${APT_OPTS[@]}" "$@"; }
+
+# linux-image-amd64 -> linux-image-X-amd64 (meta) -> linux-binary-X-amd64
+img=$(aptc depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$img" ] || die "cannot resolve linux-image-amd64 in $KSUITE"
+kver=${img#linux-image-}
+bin=$(aptc depends "$img" | awk '/Depends: linux-binary-/ {print $2; exit}')
+mods=$(aptc depends "$img" | awk '/Depends: linux-modules-/ {print $2; exit}')
+base=$(aptc depends "$img" | awk '/Depends: linux-base-[0-9]/ {print $2; exit}')
+bin=${bin:-linux-binary-$kver}
+mods=${mods:-linux-modules-$kver}
+srcver=$(aptc show "$bin" 2>/dev/null | awk '/^Source:/ {print $3; exit}' | tr -d '()')
+series=$(echo "$kver" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+
+KDIR="$CACHE/kernel/$kver"
+if [ ! -e "$KDIR/.done" ]; then
+	say "fetching kernel $kver ($bin, $mods $base)"
+	rm -rf "$KDIR"; mkdir -p "$KDIR/debs"
+	(cd "$KDIR/debs" && apt-get "${APT_OPTS[@]}" download "$bin" "$mods" $base >/dev/null) ||
+		die "download of $bin/$mods failed"
+	for d in "$KDIR"/debs/*.deb; do dpkg-deb -x "$d" "$KDIR"; done
+	rm -rf "$KDIR/debs"
+	[ -e "$KDIR/lib" ] || ln -s usr/lib "$KDIR/lib"
+	touch "$KDIR/.done"
+fi
+VMLINUZ=$(ls "$KDIR"/usr/lib/modules/*/vmlinuz "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -n1 || true)
+CONFIG=$(ls "$KDIR"/usr/lib/modules/*/config "$KDIR"/boot/config-* "$KDIR"/usr/lib/linux*/config* 2>/dev/null | head -n1 || true)
+[ -n "$VMLINUZ" ] || die "no vmlinuz in $KDIR"
+[ -n "$CONFIG" ] || die "no kernel config in $KDIR"
+grep -q '^CONFIG_SCHED_CLASS_EXT=y' "$CONFIG" ||
+	die "kernel $kver from $KSUITE lacks CONFIG_SCHED_CLASS_EXT=y (try SCX_KERNEL_SUITE=sid)"
+
+SDIR="$CACHE/src/linux-source-$series"
+if [ ! -e "$SDIR/.done" ]; then
+	say "fetching linux-source-$series (large, once)"
+	rm -rf "$SDIR"; mkdir -p "$CACHE/src/deb"
+	(cd "$CACHE/src/deb" && apt-get "${APT_OPTS[@]}" download "linux-source-$series" >/dev/null) ||
+		die "download of linux-source-$series failed"
+	dpkg-deb -x "$CACHE"/src/deb/linux-source-"$series"_*.deb "$CACHE/src/deb/x"
+	mkdir -p "$SDIR"
+	tar -C "$SDIR" --strip-components=1 -xaf "$CACHE"/src/deb/x/usr/src/linux-source-"$series".tar.*
+	rm -rf "$CACHE/src/deb"
+	touch "$SDIR/.done"
+fi
+
+# A stable name for the Makefile and the VM runner.
+ln -sfn "$KDIR" "$CACHE/kernel/current"
+ln -sfn "$SDIR" "$CACHE/src/current"
+say "kernel $kver (CONFIG_SCHED_CLASS_EXT=y), source $SDIR"
+echo "KSRC=$SDIR KERNEL=$VMLINUZ"
