@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# scx_userland: a sched_ext scheduler with its policy in user space.
+#
+#   make                 build build/scx_userland
+#   make run             run it under a short workload (natively on a
+#                        sched_ext kernel, else in a VM of the test kernel)
+#   make test            host unit tests, then the selftests in the VM
+#   make bench           compare against EEVDF and the tree's scx_userland
+#   make check           checkpatch on our C files and headers
+#   make sync-to-kernel KDIR=/path/to/linux
+#
+# Variables: V=1 shows commands, O=DIR builds out of tree, KSRC=DIR names
+# the kernel tree whose libbpf and bpftool we build (default: the tree this
+# directory sits in as tools/sched_ext, else the cached Debian tree that
+# scripts/setup.sh fetches), VMLINUX_BTF=FILE the BTF for vmlinux.h.
+
+SRCDIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+OUT := $(if $(O),$(abspath $(O)),$(SRCDIR)/build)
+SCX_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/scx_userland
+export SCX_CACHE
+
+ifeq ($(KSRC),)
+ifneq ($(wildcard $(SRCDIR)/../lib/bpf/libbpf.c),)
+KSRC := $(abspath $(SRCDIR)/../..)
+else
+KSRC := $(SCX_CACHE)/src/current
+NEED_SETUP := 1
+endif
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-10s %s\n' '$(1)' '$(2)';
+MAKEFLAGS += --no-print-directory
+endif
+
+CLANG ?= $(shell command -v clang-19 || command -v clang)
+CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
+
+LIBBPF_SRC := $(KSRC)/tools/lib/bpf
+BPFTOOL_SRC := $(KSRC)/tools/bpf/bpftool
+LIBBPF := $(OUT)/libbpf/libbpf.a
+BPFTOOL := $(OUT)/bpftool/bootstrap/bpftool
+INC := $(OUT)/include
+
+# vmlinux.h: the running kernel's BTF if it knows sched_ext, else the BTF
+# of the test kernel, extracted from its vmlinuz.
+KERNEL ?= $(firstword $(wildcard $(SCX_CACHE)/kernel/current/usr/lib/modules/*/vmlinuz))
+ifeq ($(VMLINUX_BTF),)
+ifneq ($(shell grep -qs sched_ext_ops /sys/kernel/btf/vmlinux && echo y),)
+VMLINUX_BTF := /sys/kernel/btf/vmlinux
+else
+VMLINUX_BTF := $(OUT)/vmlinux
+endif
+endif
+
+COMMON_CFLAGS := -g -O2 -Wall -Werror
+CFLAGS_USER := $(COMMON_CFLAGS) -I$(INC) -I$(OUT)/libbpf/include \
+	-I$(SRCDIR) -I$(SRCDIR)/include -I$(KSRC)/tools/include \
+	-I$(KSRC)/tools/include/uapi -I$(KSRC)/tools/lib
+LDLIBS := -lelf -lz
+BPF_CFLAGS := $(COMMON_CFLAGS) -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+	-I$(INC) -I$(OUT)/libbpf/include -I$(SRCDIR) -I$(SRCDIR)/include \
+	-Wno-compare-distinct-pointer-types \
+	-fms-extensions -Wno-microsoft-anon-tag
+
+HDRS := $(SRCDIR)/scx_userland.h $(wildcard $(SRCDIR)/include/scx/*.h)
+PROG := $(OUT)/scx_userland
+
+all: $(PROG)
+
+.PHONY: all setup run test bench check clean sync-to-kernel help
+
+ifeq ($(NEED_SETUP),1)
+$(LIBBPF_SRC)/Makefile $(BPFTOOL_SRC)/Makefile:
+	$(call msg,SETUP,$(SCX_CACHE))
+	$(Q)$(SRCDIR)/scripts/setup.sh >/dev/null
+endif
+
+setup:
+	$(Q)$(SRCDIR)/scripts/setup.sh >/dev/null
+
+$(OUT) $(OUT)/libbpf $(OUT)/bpftool $(INC):
+	$(Q)mkdir -p $@
+
+$(LIBBPF): $(LIBBPF_SRC)/Makefile | $(OUT)/libbpf
+	$(call msg,LIBBPF,$(LIBBPF_SRC))
+	$(Q)$(MAKE) -C $(LIBBPF_SRC) OUTPUT=$(OUT)/libbpf/ \
+		DESTDIR=$(OUT)/libbpf prefix= EXTRA_CFLAGS='-g -O2 -fPIC' \
+		$(LIBBPF) install_headers >$(if $(Q),/dev/null,/dev/stdout)
+
+$(BPFTOOL): $(BPFTOOL_SRC)/Makefile | $(OUT)/bpftool
+	$(call msg,BPFTOOL,$(BPFTOOL_SRC) (bootstrap))
+	$(Q)$(MAKE) -C $(BPFTOOL_SRC) OUTPUT=$(OUT)/bpftool/ \
+		bootstrap >$(if $(Q),/dev/null,/dev/stdout)
+
+$(OUT)/vmlinux: $(KERNEL) | $(LIBBPF_SRC)/Makefile $(OUT)
+	$(call msg,EXTRACT,$@)
+	$(Q)test -n "$(KERNEL)" || { echo "no test kernel: run scripts/setup.sh or set KERNEL= or VMLINUX_BTF=" >&2; exit 1; }
+	$(Q)$(KSRC)/scripts/extract-vmlinux $(KERNEL) > $@.tmp 2>/dev/null && mv $@.tmp $@
+
+$(INC)/vmlinux.h: $(VMLINUX_BTF) $(BPFTOOL) | $(INC)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/scx_userland.bpf.o: $(SRCDIR)/scx_userland.bpf.c $(HDRS) $(INC)/vmlinux.h $(LIBBPF)
+	$(call msg,CLANG-BPF,$(notdir $@))
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(INC)/scx_userland.bpf.skel.h: $(OUT)/scx_userland.bpf.o $(BPFTOOL)
+	$(call msg,GEN-SKEL,$(notdir $@))
+	$(Q)$(BPFTOOL) gen object $(OUT)/scx_userland.linked.o $<
+	$(Q)$(BPFTOOL) gen skeleton $(OUT)/scx_userland.linked.o name scx_userland > $@.tmp && mv $@.tmp $@
+
+$(PROG): $(SRCDIR)/scx_userland.c $(HDRS) $(INC)/scx_userland.bpf.skel.h $(LIBBPF)
+	$(call msg,CC,$(notdir $@))
+	$(Q)$(CC) $(CFLAGS_USER) $< $(LIBBPF) $(LDLIBS) -o $@
+
+# ---- running and testing -----------------------------------------------
+
+run: setup $(PROG)
+	$(Q)$(SRCDIR)/scripts/run.sh $(PROG)
+
+test: setup $(PROG)
+	$(Q)$(MAKE) -C $(SRCDIR)/selftests O=$(OUT) KSRC=$(KSRC) all
+	$(Q)$(SRCDIR)/scripts/test.sh $(OUT)
+
+bench: setup $(PROG)
+	$(Q)$(SRCDIR)/scripts/bench.sh $(OUT)
+
+CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h $(SRCDIR)/include/scx/*.h \
+	$(SRCDIR)/selftests/*.c $(SRCDIR)/selftests/*.h $(SRCDIR)/bench/*.c)
+
+check: | $(LIBBPF_SRC)/Makefile
+	$(call msg,CHECKPATCH,$(notdir $(CHECK_FILES)))
+	$(Q)$(KSRC)/scripts/checkpatch.pl --no-tree --quiet --strict \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $(CHECK_FILES)
+
+sync-to-kernel:
+	$(Q)$(SRCDIR)/scripts/sync-to-kernel.sh $(KDIR)
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)
+
+help:
+	@sed -n '3,17s/^# \{0,1\}//p' $(SRCDIR)/Makefile

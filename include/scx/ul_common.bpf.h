@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The sched_ext interface scx_userland.bpf.c uses, and nothing more.
+ *
+ * Kfuncs are declared without their implicit "const struct bpf_prog_aux *"
+ * argument, which the verifier supplies. A kfunc that a supported kernel
+ * may lack is declared __weak and reached through a wrapper that tests it
+ * with bpf_ksym_exists(); libbpf ignores a "___suffix" when it resolves a
+ * name, so two flavours of one kfunc can be declared side by side.
+ */
+#ifndef __SCX_UL_COMMON_BPF_H
+#define __SCX_UL_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#define ENOMEM		12	/* include/uapi/asm-generic/errno-base.h */
+
+/* Define a sched_ext_ops callback with typed arguments. */
+#define UL_OPS(name, args...)						\
+	SEC("struct_ops/"#name) BPF_PROG(name, ##args)
+
+#define UL_OPS_SLEEPABLE(name, args...)					\
+	SEC("struct_ops.s/"#name) BPF_PROG(name, ##args)
+
+s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
+s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu,
+			   u64 wake_flags, bool *is_idle) __ksym;
+s32 scx_bpf_pick_idle_cpu(const cpumask_t *cpus_allowed, u64 flags) __ksym;
+void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
+u32 scx_bpf_dispatch_nr_slots(void) __ksym;
+bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
+s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
+
+struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+void bpf_task_release(struct task_struct *p) __ksym;
+
+/*
+ * scx_bpf_dsq_insert(): 7.3 added a ___v2 that returns whether the insert
+ * was accepted; older kernels only have the void one.
+ */
+bool scx_bpf_dsq_insert___v2(struct task_struct *p, u64 dsq_id, u64 slice,
+			     u64 enq_flags) __ksym __weak;
+void scx_bpf_dsq_insert___v1(struct task_struct *p, u64 dsq_id, u64 slice,
+			     u64 enq_flags) __ksym __weak;
+
+static inline bool ul_dsq_insert(struct task_struct *p, u64 dsq_id,
+				 u64 slice, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert___v2))
+		return scx_bpf_dsq_insert___v2(p, dsq_id, slice, enq_flags);
+	scx_bpf_dsq_insert___v1(p, dsq_id, slice, enq_flags);
+	return true;
+}
+
+#endif /* __SCX_UL_COMMON_BPF_H */

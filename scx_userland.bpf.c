@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * scx_userland: a sched_ext scheduler whose policy runs in user space.
+ * This is the BPF half; scx_userland.c is the policy.
+ *
+ * The life of one task:
+ *
+ *   ops.enqueue(p)
+ *     |  pinned to one CPU?  ----------------------------> local DSQ
+ *     |  bpf_ringbuf_reserve() fails (ring full)?  ------> SHARED_DSQ
+ *     v                                                   (fallback)
+ *   "enqueued" BPF_MAP_TYPE_RINGBUF   (struct ul_enq_rec)
+ *     |  zero-copy: user space reads the mmap'ed ring, no bpf() syscall
+ *     v
+ *   user space: charge runtime to vtime, rbtree ordered by vtime,
+ *     |          pick the smallest in batches
+ *     v
+ *   "dispatched" BPF_MAP_TYPE_USER_RINGBUF   (struct ul_dsp_rec)
+ *     |  ops.dispatch() drains it with bpf_user_ringbuf_drain()
+ *     v
+ *   SHARED_DSQ (FIFO, in the order user space decided) --> local DSQ
+ *
+ * The peer in the kernel tree passes tasks through two
+ * BPF_MAP_TYPE_QUEUE maps instead, which costs user space one bpf()
+ * syscall (and a copy) per task in each direction.
+ *
+ * Staleness. A task may leave our custody while user space thinks about
+ * it (a priority or affinity change dequeues it, it may even be enqueued
+ * again) and it may exit. Each enqueue bumps a per-task sequence number
+ * that the record carries and the decision echoes: a decision whose task
+ * is gone, is not waiting for one, or answers an older enqueue is skipped
+ * and counted. The kernel would drop such an insert anyway; the check
+ * keeps the counters honest and the vtime consistent.
+ *
+ * The scheduler task. It blocks in epoll_wait() on the ring when it holds
+ * no task, so it is runnable only when there is work: a new record (the
+ * ring's own wakeup, issued when the ring goes from empty to non-empty),
+ * tasks it still holds (it then sched_yield()s between batches), a signal
+ * or its stats timer. It waits in a DSQ of its own and runs ahead of the
+ * decided tasks once fewer than nr_cpus of them are queued, or once it has
+ * waited a full slice, so user space keeps a few decisions in hand without
+ * ever being starved into a watchdog stall.
+ *
+ * Per-task state the policy needs across sleeps (vtime, and the runtime at
+ * which it was decided) lives here in task local storage and travels in
+ * each record, so user space holds nothing per pid and its memory does not
+ * grow with pid_max.
+ */
+#include <scx/ul_common.bpf.h>
+#include <scx/ul_abi.h>
+#include "scx_userland.h"
+
+char _license[] SEC("license") = "GPL";
+
+/* Set by user space before load. */
+const volatile s32 usersched_pid;
+const volatile u64 slice_ns = 20 * 1000 * 1000;
+const volatile u32 nr_cpus = 1;
+
+enum {
+	SHARED_DSQ	= 0,	/* decided tasks, and the ring-full fallback */
+	USERSCHED_DSQ	= 1,	/* the user-space scheduler task alone */
+};
+
+/* Read by user space through the skeleton. */
+struct ul_stats stats;
+struct ul_exit_info uei;
+
+static u64 usersched_enq_ns;
+
+/* Sized by user space before load (bpf_map__set_max_entries()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} enqueued SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_USER_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} dispatched SEC(".maps");
+
+struct task_ctx {
+	u64	seq;		/* enqueues sent to user space */
+	u64	vtime;		/* last decided by user space */
+	u64	exec_base;	/* sum_exec_runtime @vtime accounts for */
+	u64	enq_sum;	/* sum_exec_runtime at the last enqueue */
+	bool	queued;		/* waiting for a decision */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ctx);
+} task_ctxs SEC(".maps");
+
+#define stat_inc(field)	__sync_fetch_and_add(&stats.field, 1)
+
+static void kick_idle_cpu(const struct task_struct *p)
+{
+	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+
+	if (cpu >= 0) {
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		stat_inc(kicks);
+	}
+}
+
+s32 UL_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
+	   u64 wake_flags)
+{
+	bool is_idle = false;
+
+	/*
+	 * Only place the task: inserting it here would bypass user space.
+	 * An idle CPU found here is woken by the enqueue that follows.
+	 */
+	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+}
+
+/* ---- kernel -> ring buffer ------------------------------------------ */
+
+static bool send_to_user(struct task_struct *p, struct task_ctx *tctx)
+{
+	struct ul_enq_rec *rec;
+
+	rec = bpf_ringbuf_reserve(&enqueued, sizeof(*rec), 0);
+	if (!rec)
+		return false;
+
+	tctx->seq++;
+	tctx->queued = true;
+	tctx->enq_sum = p->se.sum_exec_runtime;
+
+	rec->pid = p->pid;
+	rec->weight = p->scx.weight;
+	rec->seq = tctx->seq;
+	rec->enq_ns = bpf_ktime_get_ns();
+	rec->sum_exec = tctx->enq_sum;
+	rec->exec_base = tctx->exec_base;
+	rec->vtime = tctx->vtime;
+	/* Wakes the scheduler only if the ring was empty: it may be asleep. */
+	bpf_ringbuf_submit(rec, 0);
+	return true;
+}
+
+void UL_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	struct task_ctx *tctx;
+
+	if (p->pid == usersched_pid) {
+		usersched_enq_ns = bpf_ktime_get_ns();
+		ul_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
+		stat_inc(enq_kernel);
+		kick_idle_cpu(p);
+		return;
+	}
+
+	/* A task that can run on one CPU only has no placement to decide. */
+	if (p->nr_cpus_allowed == 1) {
+		ul_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+		stat_inc(enq_kernel);
+		return;
+	}
+
+	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+	if (tctx && send_to_user(p, tctx)) {
+		stat_inc(enq_user);
+		return;
+	}
+
+	/* No room in the ring: never lose a task, queue it in the kernel. */
+	ul_dsq_insert(p, SHARED_DSQ, slice_ns, enq_flags);
+	stat_inc(enq_fallback);
+	kick_idle_cpu(p);
+}
+
+void UL_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+
+	/* Any decision still in flight for @p is now stale. */
+	if (tctx)
+		tctx->queued = false;
+}
+
+/* ---- user ring buffer -> dispatch queue ----------------------------- */
+
+/* Returns true if @rec was inserted into SHARED_DSQ. */
+static bool apply_decision(const struct ul_dsp_rec *rec)
+{
+	struct task_struct *p;
+	struct task_ctx *tctx;
+	bool ok = false;
+
+	if (rec->pid <= 0) {
+		stat_inc(bad_rec);
+		return false;
+	}
+	p = bpf_task_from_pid(rec->pid);
+	if (!p) {
+		stat_inc(exited);
+		return false;
+	}
+
+	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+	if (!tctx || !tctx->queued) {
+		stat_inc(not_queued);
+	} else if (rec->seq != tctx->seq) {
+		stat_inc(stale);
+	} else {
+		tctx->queued = false;
+		tctx->vtime = rec->vtime;
+		tctx->exec_base = tctx->enq_sum;
+		ok = ul_dsq_insert(p, SHARED_DSQ, slice_ns, 0);
+		if (ok) {
+			stat_inc(dispatched);
+			kick_idle_cpu(p);
+		}
+	}
+	bpf_task_release(p);
+	return ok;
+}
+
+static long drain_one(struct bpf_dynptr *dynptr, void *ctx)
+{
+	struct ul_dsp_rec rec;
+
+	if (bpf_dynptr_read(&rec, sizeof(rec), dynptr, 0, 0)) {
+		stat_inc(bad_rec);
+		return 0;
+	}
+	apply_decision(&rec);
+
+	/* Stop when the dispatch batch is full; the rest waits in the ring. */
+	return scx_bpf_dispatch_nr_slots() ? 0 : 1;
+}
+
+/* Run the scheduler ahead of decided tasks when they run low. */
+static bool usersched_due(void)
+{
+	return scx_bpf_dsq_nr_queued(SHARED_DSQ) < (s32)nr_cpus ||
+	       bpf_ktime_get_ns() - usersched_enq_ns > slice_ns;
+}
+
+void UL_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
+{
+	/*
+	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
+	 * retries a full one on its next round.
+	 */
+	if (scx_bpf_dispatch_nr_slots())
+		bpf_user_ringbuf_drain(&dispatched, drain_one, NULL,
+				       BPF_RB_NO_WAKEUP);
+
+	if (scx_bpf_dsq_nr_queued(USERSCHED_DSQ) && usersched_due() &&
+	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ)) {
+		stat_inc(usersched_runs);
+		return;
+	}
+	if (scx_bpf_dsq_move_to_local(SHARED_DSQ))
+		return;
+	if (scx_bpf_dsq_move_to_local(USERSCHED_DSQ))
+		stat_inc(usersched_runs);
+}
+
+/* ---- setup and teardown --------------------------------------------- */
+
+s32 UL_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
+		     struct scx_init_task_args *args)
+{
+	/* Allocate here, where we may sleep, so ops.enqueue() never has to. */
+	if (!bpf_task_storage_get(&task_ctxs, p, NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE))
+		return -ENOMEM;
+	return 0;
+}
+
+s32 UL_OPS_SLEEPABLE(userland_init)
+{
+	s32 ret = scx_bpf_create_dsq(SHARED_DSQ, -1);
+
+	if (ret)
+		return ret;
+	return scx_bpf_create_dsq(USERSCHED_DSQ, -1);
+}
+
+void UL_OPS(userland_exit, struct scx_exit_info *ei)
+{
+	uei.exit_code = ei->exit_code;
+	bpf_probe_read_kernel_str(uei.reason, sizeof(uei.reason), ei->reason);
+	bpf_probe_read_kernel_str(uei.msg, sizeof(uei.msg), ei->msg);
+	/* kind last: user space takes a non-zero kind as "the rest is set" */
+	*(volatile s32 *)&uei.kind = ei->kind;
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops userland_ops = {
+	.select_cpu	= (void *)userland_select_cpu,
+	.enqueue	= (void *)userland_enqueue,
+	.dequeue	= (void *)userland_dequeue,
+	.dispatch	= (void *)userland_dispatch,
+	.init_task	= (void *)userland_init_task,
+	.init		= (void *)userland_init,
+	.exit		= (void *)userland_exit,
+	.name		= "userland",
+};

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Records exchanged by the two halves of scx_userland.
+ *
+ * Both rings carry fixed-size records; the layouts are part of the ABI
+ * between scx_userland.bpf.c and scx_userland.c and must stay in sync.
+ */
+#ifndef __SCX_USERLAND_H
+#define __SCX_USERLAND_H
+
+/*
+ * Kernel -> user space, one per task that needs a decision, through the
+ * BPF_MAP_TYPE_RINGBUF "enqueued".
+ *
+ * The BPF side keeps the task's virtual time between decisions (in task
+ * local storage), so user space holds no per-task state outside its queue:
+ * @vtime and @exec_base come back with every enqueue and user space charges
+ * the runtime since @exec_base on top of @vtime.
+ */
+struct ul_enq_rec {
+	__s32	pid;
+	__u32	weight;		/* p->scx.weight, 100 for nice 0 */
+	__u64	seq;		/* per-task enqueue sequence number */
+	__u64	enq_ns;		/* bpf_ktime_get_ns() at ops.enqueue() */
+	__u64	sum_exec;	/* p->se.sum_exec_runtime at ops.enqueue() */
+	__u64	exec_base;	/* sum_exec when @vtime was last decided */
+	__u64	vtime;		/* virtual time last decided, 0 for a new task */
+};
+
+/*
+ * User space -> kernel, one per decision, through the
+ * BPF_MAP_TYPE_USER_RINGBUF "dispatched". @seq echoes the enqueue record
+ * the decision answers; a decision for an older enqueue is stale.
+ */
+struct ul_dsp_rec {
+	__s32	pid;
+	__u32	pad;
+	__u64	seq;
+	__u64	vtime;		/* new virtual time for the task */
+};
+
+/*
+ * Counters kept by the BPF side, read by user space from the skeleton's
+ * .bss. Each is written with an atomic add; none needs to be exact against
+ * the others at any instant.
+ */
+struct ul_stats {
+	__u64	enq_kernel;	/* kept in the kernel: pinned tasks, the scheduler */
+	__u64	enq_user;	/* sent to user space through the ring */
+	__u64	enq_fallback;	/* ring full: sent straight to the shared DSQ */
+	__u64	dispatched;	/* decisions inserted into the shared DSQ */
+	__u64	stale;		/* decision older than the task's last enqueue */
+	__u64	not_queued;	/* task no longer waiting for a decision */
+	__u64	exited;		/* no task with that pid any more */
+	__u64	bad_rec;	/* nonsense pid or short record */
+	__u64	usersched_runs;	/* times the scheduler task was dispatched */
+	__u64	kicks;		/* idle CPUs kicked because work waits */
+};
+
+#endif /* __SCX_USERLAND_H */
