@@ -137,8 +137,7 @@ CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h $(SRCDIR)/include/scx/*.h 
 
 check: | $(LIBBPF_SRC)/Makefile
 	$(call msg,CHECKPATCH,$(notdir $(CHECK_FILES)))
-	$(Q)$(KSRC)/scripts/checkpatch.pl --no-tree --quiet --strict \
-		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $(CHECK_FILES)
+	$(Q)$(KSRC)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECK_FILES)
 
 sync-to-kernel:
 	$(Q)$(SRCDIR)/scripts/sync-to-kernel.sh $(KDIR)

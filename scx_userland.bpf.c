@@ -52,10 +52,10 @@
 
 char _license[] SEC("license") = "GPL";
 
-/* Set by user space before load. */
-const volatile s32 usersched_pid;
-const volatile u64 slice_ns = 20 * 1000 * 1000;
-const volatile u32 nr_cpus = 1;
+/* Set by user space before load, through the skeleton's .data. */
+s32 usersched_pid = -1;
+u64 slice_ns = 20 * 1000 * 1000;
+u32 nr_cpus = 1;
 
 enum {
 	SHARED_DSQ	= 0,	/* decided tasks, and the ring-full fallback */
@@ -106,7 +106,8 @@ static void kick_idle_cpu(const struct task_struct *p)
 	}
 }
 
-s32 UL_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
+SEC("struct_ops/userland_select_cpu")
+s32 BPF_PROG(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 	   u64 wake_flags)
 {
 	bool is_idle = false;
@@ -144,7 +145,8 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx)
 	return true;
 }
 
-void UL_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
+SEC("struct_ops/userland_enqueue")
+void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx;
 
@@ -175,7 +177,8 @@ void UL_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	kick_idle_cpu(p);
 }
 
-void UL_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
+SEC("struct_ops/userland_dequeue")
+void BPF_PROG(userland_dequeue, struct task_struct *p, u64 deq_flags)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 
@@ -243,7 +246,8 @@ static bool usersched_due(void)
 	       bpf_ktime_get_ns() - usersched_enq_ns > slice_ns;
 }
 
-void UL_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
+SEC("struct_ops/userland_dispatch")
+void BPF_PROG(userland_dispatch, s32 cpu, struct task_struct *prev)
 {
 	/*
 	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
@@ -266,7 +270,8 @@ void UL_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 
 /* ---- setup and teardown --------------------------------------------- */
 
-s32 UL_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
+SEC("struct_ops.s/userland_init_task")
+s32 BPF_PROG(userland_init_task, struct task_struct *p,
 		     struct scx_init_task_args *args)
 {
 	/* Allocate here, where we may sleep, so ops.enqueue() never has to. */
@@ -276,7 +281,8 @@ s32 UL_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
 	return 0;
 }
 
-s32 UL_OPS_SLEEPABLE(userland_init)
+SEC("struct_ops.s/userland_init")
+s32 BPF_PROG(userland_init)
 {
 	s32 ret = scx_bpf_create_dsq(SHARED_DSQ, -1);
 
@@ -285,13 +291,17 @@ s32 UL_OPS_SLEEPABLE(userland_init)
 	return scx_bpf_create_dsq(USERSCHED_DSQ, -1);
 }
 
-void UL_OPS(userland_exit, struct scx_exit_info *ei)
+SEC("struct_ops/userland_exit")
+void BPF_PROG(userland_exit, struct scx_exit_info *ei)
 {
 	uei.exit_code = ei->exit_code;
 	bpf_probe_read_kernel_str(uei.reason, sizeof(uei.reason), ei->reason);
 	bpf_probe_read_kernel_str(uei.msg, sizeof(uei.msg), ei->msg);
-	/* kind last: user space takes a non-zero kind as "the rest is set" */
-	*(volatile s32 *)&uei.kind = ei->kind;
+	/*
+	 * kind last: user space takes a non-zero kind as "the rest is set".
+	 * The helper calls above keep the compiler from sinking this store.
+	 */
+	uei.kind = ei->kind;
 }
 
 SEC(".struct_ops.link")

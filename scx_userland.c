@@ -42,6 +42,8 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/compiler.h>
+#include <linux/kernel.h>
 #include <linux/rbtree.h>
 #include <scx/ul_abi.h>
 #include "scx_userland.h"
@@ -107,7 +109,7 @@ static unsigned int nr_queued;
 static __u64 min_vtime;		/* vtime of the last task handed out */
 static __u64 nr_arrivals;
 static struct ul_ustats ustats;
-static volatile sig_atomic_t exit_req;
+static sig_atomic_t exit_req;
 
 static __u64 now_ns(void)
 {
@@ -334,59 +336,68 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 /* ---- stats ---------------------------------------------------------- */
 
-static void print_hist_json(const __u64 *h)
+/* JSON: all buckets. Text: " <2^i:count" up to the last non-empty one. */
+static void print_wait_hist(const __u64 *h)
 {
-	int i;
+	int i, last = 0;
 
-	for (i = 0; i < UL_NR_WAIT_BUCKETS; i++)
-		printf("%s%llu", i ? "," : "", (unsigned long long)h[i]);
-}
-
-static void print_hist_text(const __u64 *h)
-{
-	int i, last = -1;
-
+	if (opts.json) {
+		printf(",\"wait_hist_log2_us\":[");
+		for (i = 0; i < UL_NR_WAIT_BUCKETS; i++)
+			printf("%s%llu", i ? "," : "", (unsigned long long)h[i]);
+		printf("]}\n");
+		return;
+	}
 	for (i = 0; i < UL_NR_WAIT_BUCKETS; i++)
 		if (h[i])
 			last = i;
-	printf("  wait in user space (us):");
+	printf("\n  wait_us");
 	for (i = 0; i <= last; i++)
 		printf(" <%llu:%llu", 1ULL << i, (unsigned long long)h[i]);
 	printf("\n");
 }
 
+struct stat_field {
+	const char	*name;
+	__u64		val;
+};
+
+/* One line per call: "name value ..." or, with -j, a JSON object. */
 static void print_stats(struct scx_userland *skel, bool final)
 {
 	const struct ul_stats *k = &skel->bss->stats;
 	const struct ul_ustats *u = &ustats;
+	const struct stat_field f[] = {
+		{ "enq_kernel", k->enq_kernel },
+		{ "enq_user", k->enq_user },
+		{ "enq_fallback", k->enq_fallback },
+		{ "dispatched", k->dispatched },
+		{ "stale", k->stale },
+		{ "not_queued", k->not_queued },
+		{ "exited", k->exited },
+		{ "bad_rec", k->bad_rec },
+		{ "usersched_runs", k->usersched_runs },
+		{ "kicks", k->kicks },
+		{ "consumed", u->consumed },
+		{ "submitted", u->submitted },
+		{ "queued", nr_queued },
+		{ "uring_full", u->uring_full },
+		{ "pool_full", u->pool_full },
+		{ "short_rec", u->short_rec },
+		{ "yields", u->yields },
+		{ "sleeps", u->sleeps },
+	};
+	const char *fmt = opts.json ? ",\"%s\":%llu" : " %s %llu";
+	int i;
 
-	if (opts.json) {
-		printf("{\"final\":%s,\"enq_kernel\":%llu,\"enq_user\":%llu,"
-		       "\"enq_fallback\":%llu,\"dispatched\":%llu,\"stale\":%llu,"
-		       "\"not_queued\":%llu,\"exited\":%llu,\"bad_rec\":%llu,"
-		       "\"usersched_runs\":%llu,\"kicks\":%llu,\"consumed\":%llu,"
-		       "\"submitted\":%llu,\"queued\":%u,\"uring_full\":%llu,"
-		       "\"pool_full\":%llu,\"yields\":%llu,\"sleeps\":%llu,"
-		       "\"wait_hist_log2_us\":[",
-		       final ? "true" : "false",
-		       k->enq_kernel, k->enq_user, k->enq_fallback,
-		       k->dispatched, k->stale, k->not_queued, k->exited,
-		       k->bad_rec, k->usersched_runs, k->kicks, u->consumed,
-		       u->submitted, nr_queued, u->uring_full, u->pool_full,
-		       u->yields, u->sleeps);
-		print_hist_json(u->wait_hist);
-		printf("]}\n");
-	} else {
-		printf("%s enq: kernel %llu user %llu fallback %llu | "
-		       "dsp: %llu stale %llu not_queued %llu exited %llu bad %llu | "
-		       "queued %u uring_full %llu yields %llu sleeps %llu\n",
-		       final ? "final:" : "stats:",
-		       k->enq_kernel, k->enq_user, k->enq_fallback,
-		       k->dispatched, k->stale, k->not_queued, k->exited,
-		       k->bad_rec, nr_queued, u->uring_full, u->yields,
-		       u->sleeps);
-		print_hist_text(u->wait_hist);
-	}
+	if (opts.json)
+		printf("{\"final\":%s", final ? "true" : "false");
+	else
+		printf("%s", final ? "final:" : "stats:");
+	for (i = 0; i < ARRAY_SIZE(f); i++)
+		printf(fmt, f[i].name, (unsigned long long)f[i].val);
+
+	print_wait_hist(u->wait_hist);
 	fflush(stdout);
 }
 
@@ -402,7 +413,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 static void on_signal(int sig)
 {
-	exit_req = 1;
+	WRITE_ONCE(exit_req, 1);
 }
 
 /* The clear refusals: not root, no sched_ext, someone else loaded. */
@@ -439,7 +450,7 @@ static int check_system(void)
 	return 0;
 }
 
-static struct scx_userland *load(void)
+static struct scx_userland *open_and_load(void)
 {
 	struct scx_userland *skel = scx_userland__open();
 	int err;
@@ -449,9 +460,9 @@ static struct scx_userland *load(void)
 			strerror(errno));
 		return NULL;
 	}
-	skel->rodata->usersched_pid = getpid();
-	skel->rodata->slice_ns = opts.slice_us * 1000ULL;
-	skel->rodata->nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	skel->data->usersched_pid = getpid();
+	skel->data->slice_ns = opts.slice_us * 1000ULL;
+	skel->data->nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (opts.partial)
 		skel->struct_ops.userland_ops->flags |= UL_OPS_SWITCH_PARTIAL;
 	bpf_map__set_max_entries(skel->maps.enqueued, opts.ring_kib * 1024);
@@ -459,7 +470,7 @@ static struct scx_userland *load(void)
 
 	err = scx_userland__load(skel);
 	if (err) {
-		fprintf(stderr, "scx_userland: failed to load the BPF program: %s%s\n",
+		fprintf(stderr, "scx_userland: the BPF program did not load: %s%s\n",
 			strerror(-err), opts.verbose ? "" : " (-v shows the verifier log)");
 		scx_userland__destroy(skel);
 		return NULL;
@@ -502,7 +513,7 @@ static int run(struct scx_userland *skel, bool *restart)
 	}
 	next_stats = now_ns() + opts.interval * 1000000000ULL;
 
-	while (!exit_req && !skel->bss->uei.kind) {
+	while (!READ_ONCE(exit_req) && !READ_ONCE(skel->bss->uei.kind)) {
 		consume(rb);
 		dispatch_batch(urb);
 
@@ -564,7 +575,7 @@ int main(int argc, char **argv)
 		pool_init();
 		queue = RB_ROOT_CACHED;
 		nr_queued = 0;
-		skel = load();
+		skel = open_and_load();
 		if (!skel)
 			return 1;
 		ret = run(skel, &restart);

@@ -17,13 +17,6 @@
 
 #define ENOMEM		12	/* include/uapi/asm-generic/errno-base.h */
 
-/* Define a sched_ext_ops callback with typed arguments. */
-#define UL_OPS(name, args...)						\
-	SEC("struct_ops/"#name) BPF_PROG(name, ##args)
-
-#define UL_OPS_SLEEPABLE(name, args...)					\
-	SEC("struct_ops.s/"#name) BPF_PROG(name, ##args)
-
 s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
 s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu,
 			   u64 wake_flags, bool *is_idle) __ksym;
