@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prove that the sample builds in a kernel tree with that tree's own
+# Makefile, libbpf and bpftool: sync it into a scratch copy of KSRC (hard
+# links, with tools/sched_ext copied for real) and run
+# "make -C tools/sched_ext scx_userland" there. Prints TAP.
+#
+#   intree-check.sh KSRC WORKDIR VMLINUX_BTF
+set -uo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+ksrc=$(readlink -f "$1") work=$2 btf=$3
+tree=$work/linux out=$work/out
+clang=$(command -v clang-19 || command -v clang)
+
+echo "TAP version 13"
+echo "1..1"
+# The scratch tree is rebuilt only when KSRC changes; the build output in
+# $out is kept, so a second run rebuilds just the scheduler.
+if [ "$(cat "$work/ksrc" 2>/dev/null)" != "$ksrc" ]; then
+	rm -rf "$work" && mkdir -p "$work" "$out"
+	cp -al "$ksrc" "$tree" && rm -rf "$tree/tools/sched_ext" &&
+		cp -r "$ksrc/tools/sched_ext" "$tree/tools/sched_ext" &&
+		echo "$ksrc" > "$work/ksrc"
+fi
+if "$src/scripts/sync-to-kernel.sh" "$tree" > "$work/sync.log" 2>&1 &&
+   make -C "$tree/tools/sched_ext" O="$out" CLANG="$clang" \
+	VMLINUX_BTF="$btf" scx_userland > "$work/build.log" 2>&1 &&
+   "$out/build/bin/scx_userland" -h | grep -q 'Usage: scx_userland'; then
+	echo "ok 1 intree_build: make -C tools/sched_ext scx_userland"
+else
+	tail -n 20 "$work/sync.log" "$work/build.log" 2>/dev/null | sed 's/^/# /'
+	echo "not ok 1 intree_build: make -C tools/sched_ext scx_userland"
+fi

@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make test: every test in one run, in three parts, each printing TAP:
+#
+#   1. host   selftests/test_policy: the user-space policy, no VM needed
+#   2. host   the sample synced into a scratch copy of the kernel tree
+#             builds with that tree's own Makefile, libbpf and bpftool
+#   3. VM     selftests/vm_tests.sh against the real scheduler, in one boot
+#             of the test kernel (or natively on a sched_ext kernel)
+#
+# The last line is "N passed, N failed, N skipped"; the exit status is
+# non-zero on any failure. Under CI (CI=true) a skip is a failure too:
+# there the VM must make every test runnable.
+set -uo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=$(readlink -f "${1:?usage: test.sh BUILD_DIR}")
+ksrc=${KSRC:-${SCX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scx_userland}/src/current}
+ci=${CI:-}
+pass=0 fail=0 skip=0
+
+# tally NAME LOGFILE: add up a part's TAP results. Tests it planned but
+# never reported (it died, the VM went away) count as failed; a part that
+# printed no plan at all did not start, which is one failure.
+tally() {
+	local p s f planned
+	p=$(grep -cE '^ok [0-9]+' "$2")
+	s=$(grep -cE '^ok [0-9]+ .*# *SKIP' "$2")
+	f=$(grep -cE '^not ok [0-9]+' "$2")
+	planned=$(sed -n 's/^1\.\.\([0-9]\+\).*/\1/p' "$2" | head -n1)
+	p=$((p - s))
+	[ -n "$planned" ] || planned=$((p + s + f + 1))
+	if [ $((p + s + f)) -lt "$planned" ]; then
+		echo "# $1: $((planned - p - s - f)) of $planned tests did not report"
+		f=$((planned - p - s))
+	fi
+	echo "# $1: $p passed, $f failed, $s skipped"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+log=$out/test-logs
+rm -rf "$log" && mkdir -p "$log"
+
+echo "# part 1: host unit tests of the policy"
+"$out/selftests/test_policy" 2>&1 | tee "$log/policy.tap"
+tally policy "$log/policy.tap"
+
+echo "# part 2: in-tree build of the synced sample"
+btf=$out/vmlinux
+[ -e "$btf" ] || btf=/sys/kernel/btf/vmlinux
+"$src/scripts/intree-check.sh" "$ksrc" "$out/intree" "$btf" 2>&1 | tee "$log/intree.tap"
+tally intree "$log/intree.tap"
+
+echo "# part 3: selftests against the scheduler, in the test kernel"
+"$src/scripts/vm.sh" -t "${SCX_TEST_TIMEOUT:-900}" -o "$log/vm" -- \
+	env SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
+	"$src/selftests/vm_tests.sh" 2>&1 | tee "$log/vm.tap"
+tally vm "$log/vm.tap"
+
+if [ -n "$ci" ] && [ "$skip" -gt 0 ]; then
+	echo "# CI: $skip skipped test(s) count as failures here"
+	fail=$((fail + skip))
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
