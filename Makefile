@@ -99,12 +99,12 @@ $(BPFTOOL): $(BPFTOOL_SRC)/Makefile | $(OUT)/bpftool
 		bootstrap >$(if $(Q),/dev/null,/dev/stdout)
 
 $(OUT)/vmlinux: $(KERNEL) | $(LIBBPF_SRC)/Makefile $(OUT)
-	$(call msg,EXTRACT,$@)
+	$(call msg,EXTRACT,$(notdir $@))
 	$(Q)test -n "$(KERNEL)" || { echo "no test kernel: run scripts/setup.sh or set KERNEL= or VMLINUX_BTF=" >&2; exit 1; }
 	$(Q)$(KSRC)/scripts/extract-vmlinux $(KERNEL) > $@.tmp 2>/dev/null && mv $@.tmp $@
 
 $(INC)/vmlinux.h: $(VMLINUX_BTF) $(BPFTOOL) | $(INC)
-	$(call msg,GEN,$@)
+	$(call msg,GEN,$(notdir $@))
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(OUT)/scx_userland.bpf.o: $(SRCDIR)/scx_userland.bpf.c $(HDRS) $(INC)/vmlinux.h $(LIBBPF)
