@@ -406,7 +406,8 @@ static void print_stats(struct scx_userland *skel, bool final)
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
-	if (level == LIBBPF_DEBUG && !opts.verbose)
+	/* e.g. "member X not found in kernel" on older kernels is only info */
+	if (level != LIBBPF_WARN && !opts.verbose)
 		return 0;
 	return vfprintf(stderr, fmt, args);
 }

@@ -112,6 +112,15 @@ CONFIG=$(ls "$KDIR"/usr/lib/modules/*/config "$KDIR"/boot/config-* "$KDIR"/usr/l
 grep -q '^CONFIG_SCHED_CLASS_EXT=y' "$CONFIG" ||
 	die "kernel $kver from $KSUITE lacks CONFIG_SCHED_CLASS_EXT=y (try SCX_KERNEL_SUITE=sid)"
 
+# A second kernel (SCX_KERNEL_SUITE=sid, to check that we load on 7.2)
+# gets a link of its own and needs no source tree.
+if [ "$KSUITE" != trixie-backports ]; then
+	ln -sfn "$KDIR" "$CACHE/kernel/$KSUITE"
+	say "kernel $kver from $KSUITE (CONFIG_SCHED_CLASS_EXT=y)"
+	echo "KERNEL=$VMLINUZ"
+	exit 0
+fi
+
 SDIR="$CACHE/src/linux-source-$series"
 if [ ! -e "$SDIR/.done" ]; then
 	say "fetching linux-source-$series (large, once)"
