@@ -274,10 +274,18 @@ SEC("struct_ops.s/userland_init_task")
 s32 BPF_PROG(userland_init_task, struct task_struct *p,
 		     struct scx_init_task_args *args)
 {
+	struct task_ctx *tctx;
+
 	/* Allocate here, where we may sleep, so ops.enqueue() never has to. */
-	if (!bpf_task_storage_get(&task_ctxs, p, NULL,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE))
+	tctx = bpf_task_storage_get(&task_ctxs, p, NULL,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tctx)
 		return -ENOMEM;
+	/*
+	 * Charge only runtime from now on: a task that ran before we loaded
+	 * must not be sent to the back of the queue for its whole history.
+	 */
+	tctx->exec_base = p->se.sum_exec_runtime;
 	return 0;
 }
 

@@ -199,8 +199,8 @@ static int consume(struct ring_buffer *rb)
 {
 	int n = nr_free ? ring_buffer__consume_n(rb, nr_free) : 0;
 
-	/* A full pool leaves the rest in the ring: late, never dropped. */
-	if (!nr_free)
+	/* Records the pool has no room for wait in the ring: late, not lost. */
+	if (!nr_free && ring__avail_data_size(ring_buffer__ring(rb, 0)))
 		ustats.pool_full++;
 	return n;
 }
@@ -286,7 +286,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c, err = 0;
 
-	optind = 1;
+	optind = 0;	/* 0, not 1: also forget a half-parsed "-hv" */
 	opterr = 0;
 	while (!err && (c = getopt(argc, argv, ":b:s:i:r:u:pjvh")) != -1) {
 		switch (c) {
