@@ -1,0 +1,434 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of "make bench" (scripts/bench.sh is the host half). In one
+# boot of the test kernel, as root, it compares three schedulers:
+#
+#   eevdf   no sched_ext scheduler loaded
+#   peer    the kernel tree's tools/sched_ext/scx_userland
+#   ours    this repository's scx_userland
+#
+# Part 1, in $BENCH_ROUNDS rounds, the order of the three rotated each
+# round so that a drift of the (shared, emulating) host hits all alike;
+# each sched_ext scheduler is loaded afresh for its turn:
+#   messaging   perf bench sched messaging $BENCH_MSG, twice a turn
+#   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
+#
+# Part 2, one scheduler after the other:
+#   cyclictest  2 SCHED_OTHER threads, 1 ms period, for $BENCH_SECS s,
+#               while stress-ng --cpu 2 runs: wake-up latency
+#   cpu mix     stress-ng --cpu 4 for $BENCH_SECS s: bogo ops/s
+# and of each user-space scheduler:
+#   - VmRSS, VmLck, VmHWM of its process, fresh at the default pid_max,
+#     after all its workloads, and fresh again at pid_max 4194304;
+#   - over one more messaging run, the bpf(), sched_yield(), epoll_wait()
+#     and all syscalls of its process (perf stat -p) and its CPU time
+#     (/proc/PID/stat, /proc/PID/task/*/sched), against the number of tasks
+#     it dispatched in that window, read from its own stats (the peer's
+#     "disp", our "submitted": decisions made in user space);
+#   - over another, a system-wide perf record -a -g -F 999, which the host
+#     reports (faster than the emulated guest) with this boot's kallsyms.
+#
+# The counter window encloses the workload: perf starts counting, the
+# scheduler's counter is read at its next stats line, the workload runs,
+# the counter is read at its next line again, then perf stops. Calls made
+# while idle around the workload count against the scheduler, never for it.
+#
+# Results go to $SCX_OUT/raw.txt as key=value lines, logs beside it.
+#
+#   inside.sh OURS PEER
+#
+# Environment: SCX_OUT (required), BENCH_MSG (messaging arguments, default
+# "-g 2 -l 100"), BENCH_ROUNDS (3), BENCH_PIPE (3000), BENCH_SECS (10).
+set -uo pipefail
+
+ours=$(readlink -f "${1:?usage: inside.sh OURS PEER}")
+peer=$(readlink -f "${2:?usage: inside.sh OURS PEER}")
+out=$(readlink -f "${SCX_OUT:?SCX_OUT must name a writable directory}")
+msg_args=${BENCH_MSG:--g 2 -l 100}
+read -ra msg <<< "$msg_args"
+rounds=${BENCH_ROUNDS:-3}
+pipe_loops=${BENCH_PIPE:-3000}
+secs=${BENCH_SECS:-10}
+tmo=600				# seconds before a workload counts as hung
+
+raw=$out/raw.txt
+: > "$raw"
+put() { echo "$1=$2" >> "$raw"; }
+note() { echo "bench: $(date +%T) $*"; }
+# sub A B: B - A, empty unless both are integers (never a shell error)
+sub() { awk -v a="$1" -v b="$2" 'BEGIN {
+	if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) printf "%.0f", b - a }'; }
+
+# Builtins only: these poll while a user-space scheduler decides every fork.
+state() {
+	local s=none
+
+	{ read -r s < /sys/kernel/sched_ext/state; } 2>/dev/null
+	echo "$s"
+}
+is_enabled() {
+	local s='' o=''
+
+	{ read -r s < /sys/kernel/sched_ext/state; } 2>/dev/null
+	{ read -r o < /sys/kernel/sched_ext/root/ops; } 2>/dev/null
+	[ "$s" = enabled ] && [ "$o" = userland ]
+}
+is_disabled() {
+	local s=''
+
+	{ read -r s < /sys/kernel/sched_ext/state; } 2>/dev/null
+	[ "$s" = disabled ]
+}
+
+# stress-ng wants a writable working directory; the host's is read-only.
+# The schedulers' logs are read while they grow: on a local file system,
+# not through 9p, which fails such reads now and then. Copied out at the end.
+tmp=/tmp/scx-bench
+mkdir -p "$tmp" && cd "$tmp" || exit 1
+
+# ---- set-up -------------------------------------------------------------------
+
+[ -d /sys/kernel/tracing/events ] ||
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+echo 0 > /proc/sys/kernel/kptr_restrict 2>/dev/null || true
+echo -1 > /proc/sys/kernel/perf_event_paranoid 2>/dev/null || true
+# "qemu" is qemu without KVM: TCG, the CPU emulated. --vm: the host's
+# root we boot on may carry a container's marks.
+virt=$(systemd-detect-virt --vm 2>/dev/null)
+case $virt in
+qemu)	put accel tcg ;;
+*)	put accel "${virt:-unknown}" ;;
+esac
+dmesg -C 2>/dev/null || true
+
+put kernel "$(uname -r)"
+put guest_cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+put guest_cpus "$(nproc)"
+put guest_mem_mib "$(awk '/MemTotal/ {printf "%d", $2 / 1024}' /proc/meminfo)"
+put messaging_args "$msg_args"
+put rounds "$rounds"
+put pipe_loops "$pipe_loops"
+put workload_secs "$secs"
+put clk_tck "$(getconf CLK_TCK)"
+put perf_version "$(perf --version 2>/dev/null | awk '{print $3}')"
+for s in __sys_bpf _copy_from_user; do
+	if grep -q " $s\$" /proc/kallsyms; then
+		put "kallsyms.$s" 1
+	else
+		put "kallsyms.$s" 0
+	fi
+done
+pid_max_default=$(cat /proc/sys/kernel/pid_max)
+put pid_max_default "$pid_max_default"
+note "kernel $(uname -r), $(nproc) CPUs, sched_ext state $(state)"
+is_disabled || note "warning: sched_ext is $(state) before the first run"
+
+# ---- the user-space schedulers --------------------------------------------------
+
+sched_pid=
+log_of() { echo "$tmp/$1.log"; }
+
+# Each prints a stats record every second; these read the last one.
+nr_stats() {
+	case $1 in
+	peer) grep -c 'disp:' "$(log_of "$1")" ;;
+	ours) grep -c '"submitted"' "$(log_of "$1")" ;;
+	esac
+}
+# ustat L FIELD: the last value the scheduler printed of a counter
+ustat() {
+	case $1 in
+	peer)	# "|  disp:     123 |"; enq and disp are its user-space counts
+		grep "^|  $2:" "$(log_of "$1")" | tail -n1 | awk '{print $3}' ;;
+	ours)
+		sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$(log_of "$1")" | tail -n1 ;;
+	esac
+}
+# fresh_stats L: wait (at most 10 s) until the scheduler prints a new record
+fresh_stats() {
+	local n0 i
+
+	n0=$(nr_stats "$1")
+	for i in $(seq 100); do
+		[ "$(nr_stats "$1")" -gt "$n0" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# alive L WHAT: is the scheduler of L still in charge? Records the first loss.
+alive() {
+	[ "$1" = eevdf ] && return 0
+	if [ -n "$sched_pid" ] && kill -0 "$sched_pid" 2>/dev/null && is_enabled; then
+		return 0
+	fi
+	if ! grep -q "^$1.lost=" "$raw"; then
+		put "$1.lost" "$2"
+		note "$1: the scheduler is gone (state $(state)) after $2"
+	fi
+	return 1
+}
+
+# start_sched L: load L's scheduler (a log per load), wait until it is in charge
+start_sched() {
+	local L=$1 bin i
+
+	for i in $(seq 300); do
+		is_disabled && break
+		sleep 0.1
+	done
+	if ! is_disabled; then
+		note "$L: sched_ext is $(state), not disabled: not starting"
+		return 1
+	fi
+	case $L in
+	peer)	bin=$peer
+		"$bin" > "$(log_of "$L")" 2>&1 & ;;
+	ours)	bin=$ours
+		"$bin" -i 1 -j > "$(log_of "$L")" 2>&1 & ;;
+	esac
+	sched_pid=$!
+	for i in $(seq 600); do
+		is_enabled && break
+		kill -0 "$sched_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! is_enabled || ! kill -0 "$sched_pid" 2>/dev/null; then
+		note "$L: did not enable (state $(state)); its log:"
+		tail -n 20 "$(log_of "$L")"
+		put "$L.enable_failed" 1
+		stop_sched "$L" _failed
+		return 1
+	fi
+	sleep 2
+	return 0
+}
+
+# stop_sched L TAG: SIGINT, SIGKILL after 60 s; records the exit as L.exit.TAG
+stop_sched() {
+	local i rc=0
+
+	[ -n "$sched_pid" ] || return 0
+	kill -INT "$sched_pid" 2>/dev/null
+	for i in $(seq 600); do
+		kill -0 "$sched_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$sched_pid" 2>/dev/null; then
+		kill -KILL "$sched_pid" 2>/dev/null
+		put "$1.killed.$2" 1
+	fi
+	wait "$sched_pid" 2>/dev/null || rc=$?
+	put "$1.exit.$2" "$rc"
+	cp "$(log_of "$1")" "$out/$1.$2.log"
+	sched_pid=
+	for i in $(seq 300); do
+		is_disabled && return 0
+		sleep 0.1
+	done
+	put "$1.not_disabled.$2" "$(state)"
+}
+
+# mem L TAG: VmRSS, VmLck, VmHWM of the scheduler, in KiB
+mem() {
+	local k
+
+	for k in VmRSS VmLck VmHWM; do
+		put "$1.$k.$2" "$(awk -v k="$k:" '$1 == k {print $2}' \
+			"/proc/$sched_pid/status")"
+	done
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# se.sum_exec_runtime of all threads, in ns (the file has ms)
+cpu_ns() {
+	cat /proc/"$1"/task/*/sched 2>/dev/null |
+		awk '/^se.sum_exec_runtime/ {s += $3; ok = 1}
+		     END {if (ok) printf "%.0f", s * 1e6}'
+}
+
+# ---- workloads ----------------------------------------------------------------
+
+# messaging: prints the seconds one run took, or "fail"
+messaging() {
+	timeout "$tmo" perf bench sched messaging "${msg[@]}" 2>&1 |
+		awk '/Total time:/ {print $3; ok = 1} END {if (!ok) print "fail"}'
+}
+
+pipe() {
+	timeout "$tmo" perf bench sched pipe -l "$pipe_loops" 2>&1 |
+		awk '/usecs\/op/ {print $1; ok = 1} END {if (!ok) print "fail"}'
+}
+
+# turn L R: L's turn in round R of part 1
+turn() {
+	local L=$1 r=$2 i t
+
+	if [ "$L" != eevdf ] && ! start_sched "$L"; then
+		put "$L.messaging.$r.1" fail
+		return
+	fi
+	for i in 1 2; do
+		t=$(messaging)
+		put "$L.messaging.$r.$i" "$t"
+		alive "$L" "messaging, round $r"
+	done
+	t=$(pipe)
+	put "$L.pipe.$r" "$t"
+	alive "$L" "pipe, round $r"
+	note "$L: round $r: messaging $(grep "^$L.messaging.$r\." "$raw" |
+		cut -d= -f2 | tr '\n' ' ')s, pipe $t us/op"
+	[ "$L" = eevdf ] || stop_sched "$L" "round$r"
+}
+
+# cyclic L: wake-up latency of 2 SCHED_OTHER threads (no -p: that, or -h,
+# makes them SCHED_FIFO), both every 1 ms (-d 0), under a CPU load. -v
+# prints every sample ("thread: cycle: latency"), a few thousand lines,
+# for exact percentiles.
+cyclic() {
+	local f=$out/$1.cyclictest.txt spid
+
+	stress-ng --cpu 2 --timeout $((secs + 60))s --quiet &
+	spid=$!
+	sleep 1
+	timeout "$tmo" cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 \
+		-D "${secs}s" -v > "$f" 2>&1
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' "$f" | sort -n |
+		awk -v L="$1" '
+		{ v[NR] = $1; s += $1 }
+		END {
+			if (!NR) { print L ".cyc_fail=1"; exit }
+			i = int(NR * 0.99); if (i < NR * 0.99) i++
+			printf "%s.cyc_avg_us=%.1f\n", L, s / NR
+			printf "%s.cyc_p99_us=%d\n", L, v[i]
+			printf "%s.cyc_max_us=%d\n", L, v[NR]
+			printf "%s.cyc_samples=%d\n", L, NR
+		}' >> "$raw"
+	gzip -f "$f"
+}
+
+cpu_mix() {
+	timeout "$tmo" stress-ng --cpu 4 --timeout "${secs}s" --metrics-brief 2>&1 |
+		awk '/metrc:.* cpu +[0-9]/ {
+			for (i = 1; i <= NF; i++) if ($i == "cpu") print $(i + 5); ok = 1
+		} END {if (!ok) print "fail"}'
+}
+
+# syscalls L: one messaging run, the scheduler's syscalls and CPU counted
+syscalls() {
+	local L=$1 pp w k c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1
+	local ps=$out/$L.perfstat.csv cnt=submitted enq=enq_user
+
+	[ "$L" = peer ] && cnt=disp enq=enq
+	perf stat -x, -o "$ps" -p "$sched_pid" -e syscalls:sys_enter_bpf \
+		-e syscalls:sys_enter_sched_yield -e syscalls:sys_enter_epoll_wait \
+		-e raw_syscalls:sys_enter &
+	pp=$!
+	sleep 3			# let perf attach: emulation is slow
+	fresh_stats "$L" || note "$L: no stats line before the window"
+	c0=$(ustat "$L" $cnt) e0=$(ustat "$L" $enq)
+	t0=$(cpu_ticks "$sched_pid") n0=$(cpu_ns "$sched_pid")
+	[ "$L" = ours ] && y0=$(ustat ours yields) s0=$(ustat ours sleeps)
+
+	w=$(messaging)
+
+	fresh_stats "$L" || note "$L: no stats line after the window"
+	c1=$(ustat "$L" $cnt) e1=$(ustat "$L" $enq)
+	t1=$(cpu_ticks "$sched_pid") n1=$(cpu_ns "$sched_pid")
+	kill -INT "$pp" 2>/dev/null
+	wait "$pp" 2>/dev/null
+
+	put "$L.window_messaging_s" "$w"
+	put "$L.window_dispatched" "$(sub "$c0" "$c1")"
+	put "$L.window_enqueued" "$(sub "$e0" "$e1")"
+	put "$L.window_cpu_ticks" "$(sub "$t0" "$t1")"
+	put "$L.window_cpu_ns" "$(sub "$n0" "$n1")"
+	for k in bpf sched_yield epoll_wait; do
+		put "$L.window_$k" "$(awk -F, -v e="syscalls:sys_enter_$k" \
+			'$3 == e {print $1}' "$ps")"
+	done
+	put "$L.window_syscalls" "$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$ps")"
+	if [ "$L" = ours ]; then
+		y1=$(ustat ours yields) s1=$(ustat ours sleeps)
+		put ours.own_yields "$(sub "$y0" "$y1")"
+		put ours.own_sleeps "$(sub "$s0" "$s1")"
+		for k in enq_fallback stale not_queued exited bad_rec uring_full \
+			 pool_full short_rec; do
+			put "ours.final_$k" "$(ustat ours $k)"
+		done
+	fi
+	note "$L: window: $(grep "^$L.window_" "$raw" | cut -d. -f2- | tr '\n' ' ')"
+}
+
+# profile L: one messaging run under a system-wide perf record; the host
+# reports it with the kallsyms of this boot, taken while L is loaded
+profile() {
+	local L=$1
+
+	cp /proc/kallsyms "$out/$L.kallsyms"
+	# perf record walks /lib/modules/$(uname -r) at start, thousands of
+	# stat()s over 9p: minutes under emulation. An empty tmpfs hides it,
+	# in a mount namespace of perf's own; kallsyms names modules' symbols
+	# all the same. No build-ids (-B -N): the host reads the binaries by
+	# path.
+	# shellcheck disable=SC2016 # expanded by that sh, not here
+	timeout "$tmo" unshare -m sh -c 'mount -t tmpfs none "/lib/modules/$(uname -r)" &&
+		exec "$@"' sh perf record -a -g -F 999 -B -N -o "$tmp/$L.perf.data" -- \
+		perf bench sched messaging "${msg[@]}" > "$out/$L.perf-record.log" 2>&1
+	put "$L.profile_rc" $?
+	cp "$tmp/$L.perf.data" "$out/" 2>/dev/null && rm -f "$tmp/$L.perf.data"
+}
+
+part2() {
+	local L=$1
+
+	if [ "$L" != eevdf ]; then
+		if ! start_sched "$L"; then
+			return
+		fi
+		mem "$L" default
+	fi
+	cyclic "$L"
+	note "$L: cyclictest: $(grep "^$L.cyc_" "$raw" | cut -d. -f2- | tr '\n' ' ')"
+	alive "$L" cyclictest
+	put "$L.cpu_bogo_ops_s" "$(cpu_mix)"
+	note "$L: stress-ng --cpu 4: $(grep "^$L.cpu_bogo" "$raw" | cut -d= -f2) bogo ops/s"
+	alive "$L" "cpu mix"
+	[ "$L" = eevdf ] && return
+
+	alive "$L" "cpu mix" && syscalls "$L" && alive "$L" "syscall window"
+	alive "$L" "syscall window" && profile "$L" && alive "$L" profile
+	mem "$L" after
+	stop_sched "$L" main
+
+	# memory again, started fresh at the largest pid_max
+	echo 4194304 > /proc/sys/kernel/pid_max
+	if start_sched "$L"; then
+		mem "$L" pidmax4m
+		stop_sched "$L" pidmax4m
+	fi
+	echo "$pid_max_default" > /proc/sys/kernel/pid_max
+}
+
+# ---- the run --------------------------------------------------------------------
+
+t_start=$(date +%s)
+order=(eevdf peer ours)
+for r in $(seq "$rounds"); do
+	for i in 0 1 2; do
+		turn "${order[$(((i + r - 1) % 3))]}" "$r"
+	done
+done
+for L in eevdf peer ours; do
+	part2 "$L"
+done
+put guest_seconds $(($(date +%s) - t_start))
+
+dmesg | grep -i sched_ext > "$out/dmesg-sched_ext.txt" 2>/dev/null
+# a clean stop reads "disabled (unregistered from user space)"
+put dmesg_abnormal "$(grep -i 'disabled\|stall\|error' "$out/dmesg-sched_ext.txt" |
+	grep -vc 'unregistered from user space')"
+note "done in $(($(date +%s) - t_start)) s"

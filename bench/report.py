@@ -1,0 +1,636 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The report of "make bench": reads what scripts/bench.sh and
+bench/inside.sh measured and writes latest.md and latest.json, plus the
+data files bench/plot.gp draws from.
+
+    report.py WORKDIR RESULTSDIR
+
+WORKDIR holds host.txt, queue.txt and vm/raw.txt (key=value lines).
+Each goal is checked against the figure as measured: a figure that misses
+its goal says MISS, one that could not be measured says n/a.
+"""
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+SCHEDS = ("eevdf", "peer", "ours")
+NAMES = {"eevdf": "EEVDF", "peer": "peer (tree's scx_userland)",
+         "ours": "ours"}
+MIB = 1024.0
+GOAL_BPF = 0.01          # bpf() per task, ours
+GOAL_YIELD = 0.2         # sched_yield() per dispatched task, ours
+GOAL_EEVDF = 1.05        # messaging time: within 5% of EEVDF
+GOAL_RSS_MIB = 16.0      # at both pid_max
+# queue cost growing as log n: t(100k)/t(1k) at most twice the ratio of
+# the logs (1.67); linear growth would be 100
+LOG_RATIO = math.log2(100000) / math.log2(1000)
+GOAL_GROWTH = 2 * LOG_RATIO
+
+
+def read_kv(path):
+    kv = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    kv[k] = v
+    except OSError:
+        pass
+    return kv
+
+
+def num(v):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def div(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt(x, digits=2):
+    if x is None:
+        return "n/a"
+    if isinstance(x, str):
+        return x
+    if x != 0 and abs(x) < 10 ** -digits:
+        return f"{x:.2g}"
+    return f"{x:,.{digits}f}"
+
+
+def status(value, ok):
+    if value is None:
+        return "n/a"
+    return "PASS" if ok else "MISS"
+
+
+def read_lines(path):
+    try:
+        with open(path) as f:
+            return [re.sub(r"\[ *[0-9.]+\] ", "", x.strip())
+                    for x in f if x.strip()]
+    except OSError:
+        return []
+
+
+def read_queue(path):
+    q = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                # queue NAME n N ops OPS ns_per_op NS [KEY VALUE]...
+                if len(w) < 8 or w[0] != "queue" or len(w) % 2:
+                    continue
+                kv = dict(zip(w[2::2], w[3::2]))
+                q.setdefault(w[1], {})[int(kv.pop("n"))] = {
+                    k: num(v) for k, v in kv.items()}
+    except OSError:
+        pass
+    return q
+
+
+# The bpf() path, and the maps and rings either scheduler uses: kernel
+# helpers ([k]), libbpf's side of them ([.]) and the schedulers' BPF
+# programs (bpf_prog_TAG_userland_*, shown as bpf_prog_*_userland_*).
+SYSCALL_SYMS = ("__sys_bpf", "_copy_from_user")
+KERNEL_HELPERS = re.compile(r"^(map_lookup_and_delete_elem|map_update_elem|"
+                            r"bpf_map_update_value|bpf_map_poll)$|"
+                            r"queue_stack_map|queue_map|ringbuf")
+USER_HELPERS = re.compile(r"^(bpf_map_lookup_and_delete_elem|"
+                          r"bpf_map_update_elem|sys_bpf)$|ring_buffer|"
+                          r"ringbuf")
+BPF_PROG = re.compile(r"^bpf_prog_[0-9a-f]+_(userland_\w+)$")
+
+
+def read_profile(path):
+    """children%/self% of the symbols above, from perf report --stdio;
+    keys "[k] sym" or "[.] sym", summed over DSOs."""
+    prof, samples = {}, None
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("# Samples:"):
+                    samples = line.split()[2]
+                w = line.split()
+                if len(w) < 4 or w[2] not in ("[k]", "[.]"):
+                    continue
+                sym = w[3]
+                if w[2] == "[k]":
+                    m = BPF_PROG.match(sym)
+                    if m:
+                        sym = "bpf_prog_*_" + m.group(1)
+                    elif sym not in SYSCALL_SYMS and \
+                            not KERNEL_HELPERS.search(sym):
+                        continue
+                elif not USER_HELPERS.search(sym):
+                    continue
+                key = f"{w[2]} {sym}"
+                p = prof.setdefault(key, {"children_pct": 0.0,
+                                          "self_pct": 0.0})
+                p["children_pct"] += num(w[0].rstrip("%")) or 0.0
+                p["self_pct"] += num(w[1].rstrip("%")) or 0.0
+    except OSError:
+        return None, None
+    return prof, samples
+
+
+def sched_results(raw, s, work):
+    r = {}
+    def runs(prefix):
+        """All runs under prefix, in order; median None if any failed."""
+        vals = [num(raw[k]) for k in sorted(raw) if k.startswith(prefix)]
+        ok = [v for v in vals if v is not None]
+        med = statistics.median(ok) if ok and len(ok) == len(vals) else None
+        return [v if v is not None else "fail" for v in vals], med
+
+    r["messaging_runs_s"], r["messaging_median_s"] = runs(s + ".messaging.")
+    r["pipe_runs_us_per_op"], r["pipe_us_per_op"] = runs(s + ".pipe.")
+    r["cyclictest"] = {
+        "avg_us": num(raw.get(s + ".cyc_avg_us")),
+        "p99_us": num(raw.get(s + ".cyc_p99_us")),
+        "max_us": num(raw.get(s + ".cyc_max_us")),
+        "samples": num(raw.get(s + ".cyc_samples")),
+    }
+    r["cpu_bogo_ops_s"] = num(raw.get(s + ".cpu_bogo_ops_s"))
+    if s == "eevdf":
+        return r
+
+    r["enable_failed"] = raw.get(s + ".enable_failed") == "1"
+    r["lost_after"] = raw.get(s + ".lost")
+    r["exits"] = {k[len(s) + 6:]: num(v) for k, v in raw.items()
+                  if k.startswith(s + ".exit.")}
+    r["killed"] = [k[len(s) + 8:] for k in raw
+                   if k.startswith(s + ".killed.")]
+    r["not_disabled"] = [k[len(s) + 14:] for k in raw
+                         if k.startswith(s + ".not_disabled.")]
+    w = {k: num(raw.get(f"{s}.window_{k}")) for k in
+         ("messaging_s", "dispatched", "enqueued", "bpf", "sched_yield",
+          "epoll_wait", "syscalls", "cpu_ticks", "cpu_ns")}
+    r["window"] = w
+    tck = num(raw.get("clk_tck")) or 100.0
+    d = w["dispatched"]
+    r["per_task"] = {
+        "bpf": div(w["bpf"], d),
+        "sched_yield": div(w["sched_yield"], d),
+        "epoll_wait": div(w["epoll_wait"], d),
+        "all_syscalls": div(w["syscalls"], d),
+        "cpu_us_utime_stime": div(None if w["cpu_ticks"] is None else
+                                  w["cpu_ticks"] * 1e6 / tck, d),
+        "cpu_us_schedstat": div(None if w["cpu_ns"] is None else
+                                w["cpu_ns"] / 1e3, d),
+    }
+    mem = {}
+    for tag, name in (("default", "pid_max_default"),
+                      ("pidmax4m", "pid_max_4194304"),
+                      ("after", "after_workloads")):
+        mem[name] = {k: num(raw.get(f"{s}.{k}.{tag}"))
+                     for k in ("VmRSS", "VmLck", "VmHWM")}
+    r["memory_kib"] = mem
+    r["profile"], r["profile_samples"] = read_profile(
+        os.path.join(work, s + ".perf-report.txt"))
+    r["profile"] = r["profile"] or {}
+    if s == "ours":
+        r["own_counters_window"] = {
+            "yields": num(raw.get("ours.own_yields")),
+            "sleeps": num(raw.get("ours.own_sleeps"))}
+        r["own_counters_final"] = {
+            k[len("ours.final_"):]: num(v) for k, v in raw.items()
+            if k.startswith("ours.final_")}
+    return r
+
+
+def problems(s, r, rounds):
+    """What went wrong with scheduler s, in words; empty if nothing."""
+    out = []
+    for tag in [f"round{i + 1}" for i in range(int(rounds or 0))] + \
+            ["main", "pidmax4m"]:
+        if tag not in r.get("exits", {}):
+            out.append(f"{NAMES[s]} has no recorded exit for its {tag} "
+                       "load (it never ran, or the VM died)")
+    if r.get("enable_failed"):
+        out.append(f"{NAMES[s]} failed to enable at least once")
+    if r.get("lost_after"):
+        out.append(f"{NAMES[s]} was no longer loaded after "
+                   f"{r['lost_after']}")
+    for tag, code in sorted(r.get("exits", {}).items()):
+        if code != 0:
+            out.append(f"{NAMES[s]} exited with {fmt(code, 0)} ({tag})")
+    for tag in r.get("killed", []):
+        out.append(f"{NAMES[s]} ignored SIGINT for 60 s and was killed "
+                   f"({tag})")
+    for tag in r.get("not_disabled", []):
+        out.append(f"sched_ext not disabled 30 s after {NAMES[s]} exited "
+                   f"({tag})")
+    return out
+
+
+def helper_self(prof, kind):
+    """Self % summed over the map and ring helpers of one kind, [k] or [.]
+    (the syscall path and the BPF programs apart)."""
+    return sum(p["self_pct"] for key, p in prof.items()
+               if key.startswith(kind) and "bpf_prog_" not in key and
+               key[4:] not in SYSCALL_SYMS)
+
+
+def main():
+    work, res = sys.argv[1], sys.argv[2]
+    host = read_kv(os.path.join(work, "host.txt"))
+    raw = read_kv(os.path.join(work, "vm", "raw.txt"))
+    queue = read_queue(os.path.join(work, "queue.txt"))
+    S = {s: sched_results(raw, s, work) for s in SCHEDS}
+
+    def rel(a, b):
+        return div(a, b)
+
+    def wl(s, key):
+        r = S[s]
+        if key == "messaging":
+            return r["messaging_median_s"]
+        if key == "pipe":
+            return r["pipe_us_per_op"]
+        if key == "cpu":
+            return r["cpu_bogo_ops_s"]
+        return r["cyclictest"][key]
+
+    keys = ("messaging", "pipe", "avg_us", "p99_us", "max_us", "cpu")
+    ratios = {
+        "ours_over_peer": {k: rel(wl("ours", k), wl("peer", k)) for k in keys},
+        "ours_over_eevdf": {k: rel(wl("ours", k), wl("eevdf", k))
+                            for k in keys},
+        "peer_over_eevdf": {k: rel(wl("peer", k), wl("eevdf", k))
+                            for k in keys},
+    }
+
+    # ---- goals ----
+    o, p = S["ours"], S["peer"]
+    goals = []
+
+    def goal(name, target, value, ok, peer=None, eevdf=None):
+        goals.append({"goal": name, "target": target, "ours": value,
+                      "peer": peer, "eevdf": eevdf,
+                      "result": status(value, ok)})
+
+    v = o["per_task"]["bpf"]
+    goal("bpf() per task scheduled in user space", f"<= {GOAL_BPF}", v,
+         v is not None and v <= GOAL_BPF, p["per_task"]["bpf"])
+    v = o["per_task"]["sched_yield"]
+    goal("sched_yield() per dispatched task", f"<= {GOAL_YIELD}", v,
+         v is not None and v <= GOAL_YIELD, p["per_task"]["sched_yield"])
+    mo, mp, me = (wl(s, "messaging") for s in ("ours", "peer", "eevdf"))
+    goal("messaging time (median), s", "<= peer's", mo,
+         mo is not None and mp is not None and mo <= mp, mp, me)
+    goal("messaging time (median), s", "<= 1.05 x EEVDF's", mo,
+         mo is not None and me is not None and mo <= GOAL_EEVDF * me, mp, me)
+    for tag, label in (("pid_max_default", "default pid_max "
+                        f"({raw.get('pid_max_default', '?')})"),
+                       ("pid_max_4194304", "pid_max 4194304")):
+        rss = o["memory_kib"][tag]["VmRSS"]
+        prss = p["memory_kib"][tag]["VmRSS"]
+        goal(f"VmRSS at {label}, MiB", f"<= {GOAL_RSS_MIB:g}",
+             None if rss is None else rss / MIB,
+             rss is not None and rss / MIB <= GOAL_RSS_MIB,
+             None if prss is None else prss / MIB)
+    rb, li = queue.get("rbtree", {}), queue.get("list", {})
+    g = None
+    if 1000 in rb and 100000 in rb:
+        g = rb[100000]["ns_per_op"] / rb[1000]["ns_per_op"]
+    gl = None
+    if 1000 in li and 100000 in li:
+        gl = li[100000]["ns_per_op"] / li[1000]["ns_per_op"]
+    goal("queue cost growth t(100k)/t(1k) (log n: 1.67, n: 100)",
+         f"<= {GOAL_GROWTH:.2f}", g, g is not None and g <= GOAL_GROWTH, gl)
+    nr = num(raw.get("rounds"))
+    oh, ph = not problems("ours", o, nr), not problems("peer", p, nr)
+    goals.append({"goal": "loads, stays loaded through every workload, "
+                  "exits 0 on SIGINT, every time", "target": "yes",
+                  "ours": "yes" if oh else "no",
+                  "peer": "yes" if ph else "no",
+                  "eevdf": None, "result": "PASS" if oh else "MISS"})
+
+    meta = {
+        "kernel": raw.get("kernel"),
+        "accel": raw.get("accel"),
+        "guest_cpu": raw.get("guest_cpu"),
+        "guest_cpus": num(raw.get("guest_cpus")),
+        "guest_mem_mib": num(raw.get("guest_mem_mib")),
+        "host_cpu": host.get("host_cpu"),
+        "host_cpus": num(host.get("host_cpus")),
+        "host_kernel": host.get("host_kernel"),
+        "host_load_before": host.get("host_load_before"),
+        "host_load_after": host.get("host_load_after"),
+        "date": host.get("date"),
+        "commit": host.get("commit"),
+        "perf_version": raw.get("perf_version"),
+        "messaging_args": raw.get("messaging_args"),
+        "rounds": num(raw.get("rounds")),
+        "pipe_loops": num(raw.get("pipe_loops")),
+        "workload_secs": num(raw.get("workload_secs")),
+        "pid_max_default": num(raw.get("pid_max_default")),
+        "guest_seconds": num(raw.get("guest_seconds")),
+        "total_seconds": num(host.get("total_seconds")),
+        "vm_exit_code": num(host.get("vm_exit_code")),
+        "vm_attempts": num(host.get("vm_attempts")),
+        "vm_completed": "guest_seconds" in raw,
+        "kernel_errors": read_lines(os.path.join(work,
+                                                 "kernel-errors.txt")),
+        "dmesg_abnormal_lines": num(raw.get("dmesg_abnormal")),
+        "kallsyms": {k[9:]: raw[k] == "1" for k in raw
+                     if k.startswith("kallsyms.")},
+    }
+    doc = {"meta": meta, "goals": goals, "schedulers": S, "ratios": ratios,
+           "queue_ns_per_op": queue}
+    os.makedirs(res, exist_ok=True)
+    with open(os.path.join(res, "latest.json"), "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+
+    write_md(os.path.join(res, "latest.md"), doc, raw)
+    write_plot_data(work, doc)
+
+
+def write_md(path, doc, raw):
+    m, S, R, Q = doc["meta"], doc["schedulers"], doc["ratios"], \
+        doc["queue_ns_per_op"]
+    L = []
+    a = L.append
+    accel = (m["accel"] or "?").upper()
+    a("# scx_userland benchmark")
+    a("")
+    a(f"- Run {m['date']} at commit {m['commit']}; `make bench` took "
+      f"{fmt(m['total_seconds'], 0)} s ({fmt(m['guest_seconds'], 0)} s in "
+      "the VM).")
+    a(f"- Kernel {m['kernel']} in qemu **{accel}** (emulated CPU, no KVM): "
+      f"{fmt(m['guest_cpus'], 0)} vCPUs \"{m['guest_cpu']}\", "
+      f"{fmt(m['guest_mem_mib'], 0)} MiB.")
+    a(f"- Host: {m['host_cpu']}, {fmt(m['host_cpus'], 0)} cores, Linux "
+      f"{m['host_kernel']}; load average {m['host_load_before']} before, "
+      f"{m['host_load_after']} after.")
+    a("- Under TCG absolute times mean nothing, and the host is shared: "
+      "read the ratios, all measured in ONE boot. The peer is the kernel "
+      "tree's tools/sched_ext/scx_userland, built from that same tree.")
+    a("")
+    a("## Goals")
+    a("")
+    a("| Goal | Target | Ours | Peer | EEVDF | Result |")
+    a("|---|---|---|---|---|---|")
+    for g in doc["goals"]:
+        a(f"| {g['goal']} | {g['target']} | {fmt(g['ours'], 3)} | "
+          f"{fmt(g['peer'], 3)} | {fmt(g['eevdf'], 3)} | "
+          f"**{g['result']}** |")
+    a("")
+    a("## Workloads")
+    a("")
+    a("| Workload | EEVDF | Peer | Ours | ours/peer | ours/EEVDF |")
+    a("|---|---|---|---|---|---|")
+
+    def row(label, key, val, digits=2):
+        vals = [val(S[s]) for s in SCHEDS]
+        a(f"| {label} | " + " | ".join(fmt(v, digits) for v in vals) +
+          f" | {fmt(R['ours_over_peer'][key], 2)} | "
+          f"{fmt(R['ours_over_eevdf'][key], 2)} |")
+
+    nr = m["rounds"] or 0
+    row(f"perf bench sched messaging {m['messaging_args']}: median of "
+        f"{2 * nr:.0f}, s (lower is better)", "messaging",
+        lambda r: r["messaging_median_s"], 3)
+    row(f"perf bench sched pipe -l {fmt(m['pipe_loops'], 0)}: median of "
+        f"{nr:.0f}, us/op (lower is better)", "pipe",
+        lambda r: r["pipe_us_per_op"], 1)
+    for k, label in (("avg_us", "avg"), ("p99_us", "p99"),
+                     ("max_us", "max")):
+        row(f"cyclictest, 2 SCHED_OTHER threads, 1 ms, under stress-ng "
+            f"--cpu 2: wake-up latency {label}, us (lower is better)", k,
+            lambda r, k=k: r["cyclictest"][k], 0)
+    row(f"stress-ng --cpu 4, {fmt(m['workload_secs'], 0)} s: bogo ops/s "
+        "(higher is better)", "cpu", lambda r: r["cpu_bogo_ops_s"], 0)
+    a("")
+    a(f"Messaging and pipe ran in {nr:.0f} rounds, the schedulers' order "
+      "rotated each round and the sched_ext ones loaded afresh for each "
+      "turn: messaging twice and pipe once a turn. Then cyclictest and the "
+      "CPU mix ran once under each, in the order EEVDF, peer, ours. "
+      "cyclictest samples (fewer: the threads woke less often): " +
+      ", ".join(f"{NAMES[s]} {fmt(S[s]['cyclictest']['samples'], 0)}"
+                for s in SCHEDS) + ".")
+    a("")
+    for s in SCHEDS:
+        a(f"- {NAMES[s]}: messaging, s: " +
+          ", ".join(fmt(t, 3) for t in S[s]["messaging_runs_s"]) +
+          "; pipe, us/op: " +
+          ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]))
+    a("")
+    a("## Per task scheduled in user space")
+    a("")
+    a("One more messaging run per scheduler, `perf stat -p PID -e "
+      "syscalls:sys_enter_bpf -e syscalls:sys_enter_sched_yield -e "
+      "syscalls:sys_enter_epoll_wait -e raw_syscalls:sys_enter` on the "
+      "scheduler's process (all its threads). Tasks: the scheduler's own "
+      "count of decisions made in user space (peer: `disp`, ours: "
+      "`submitted`) between its stats lines before and after the run; the "
+      "perf window encloses that window. CPU: its utime+stime and "
+      "se.sum_exec_runtime over the same window.")
+    a("")
+    a("| | Peer | Ours | ours/peer |")
+    a("|---|---|---|---|")
+    p, o = S["peer"], S["ours"]
+
+    def prow(label, get, digits=3):
+        x, y = get(p), get(o)
+        a(f"| {label} | {fmt(x, digits)} | {fmt(y, digits)} | "
+          f"{fmt(div(y, x), 3)} |")
+
+    prow("messaging run, s", lambda r: r["window"]["messaging_s"])
+    prow("tasks dispatched from user space", lambda r:
+         r["window"]["dispatched"], 0)
+    prow("tasks enqueued to user space", lambda r:
+         r["window"]["enqueued"], 0)
+    prow("bpf() calls", lambda r: r["window"]["bpf"], 0)
+    prow("sched_yield() calls", lambda r: r["window"]["sched_yield"], 0)
+    prow("epoll_wait() calls", lambda r: r["window"]["epoll_wait"], 0)
+    prow("all syscalls", lambda r: r["window"]["syscalls"], 0)
+    prow("**bpf() per task**", lambda r: r["per_task"]["bpf"], 4)
+    prow("**sched_yield() per task**", lambda r:
+         r["per_task"]["sched_yield"], 4)
+    prow("epoll_wait() per task", lambda r: r["per_task"]["epoll_wait"], 4)
+    prow("all syscalls per task", lambda r: r["per_task"]["all_syscalls"],
+         4)
+    prow("scheduler CPU per task, us (utime+stime, 1/CLK_TCK steps)",
+         lambda r: r["per_task"]["cpu_us_utime_stime"], 1)
+    prow("scheduler CPU per task, us (se.sum_exec_runtime)",
+         lambda r: r["per_task"]["cpu_us_schedstat"], 1)
+    oc = o.get("own_counters_window", {})
+    fc = o.get("own_counters_final", {})
+    a("")
+    a(f"Ours by its own counters in that window: {fmt(oc.get('yields'), 0)} "
+      f"yields, {fmt(oc.get('sleeps'), 0)} sleeps; at its end: " +
+      ", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(fc.items())) + ".")
+    a("")
+    a("## Memory of the scheduler process")
+    a("")
+    a("Each started fresh; VmHWM after is the peak over all workloads.")
+    a("")
+    a("| | Peer | Ours |")
+    a("|---|---|---|")
+    for tag, label in (("pid_max_default", "pid_max "
+                        f"{fmt(m['pid_max_default'], 0)}"),
+                       ("pid_max_4194304", "pid_max 4194304")):
+        for k in ("VmRSS", "VmLck"):
+            x = p["memory_kib"][tag][k]
+            y = o["memory_kib"][tag][k]
+            a(f"| {k} at {label}, MiB | {fmt(div(x, MIB), 1)} | "
+              f"{fmt(div(y, MIB), 1)} |")
+    x = p["memory_kib"]["after_workloads"]["VmHWM"]
+    y = o["memory_kib"]["after_workloads"]["VmHWM"]
+    a(f"| VmHWM after the workloads, MiB | {fmt(div(x, MIB), 1)} | "
+      f"{fmt(div(y, MIB), 1)} |")
+    a("")
+    a("## Kernel profile during messaging")
+    a("")
+    a("`perf record -a -g -F 999` over one messaging run, `perf report "
+      "--children --sort symbol`: children % / self % of all samples "
+      f"(peer {p.get('profile_samples') or 'n/a'} samples, ours "
+      f"{o.get('profile_samples') or 'n/a'}); [k] kernel, [.] user space. "
+      "A symbol without a sample shows 0. Under TCG there is no PMU: perf "
+      "samples on a timer (cpu-clock), which cannot interrupt code that "
+      "runs with interrupts off, as the sched_ext callbacks do under the "
+      "runqueue lock, so the BPF programs' share is understated.")
+    a("")
+    a("| Symbol | Peer | Ours |")
+    a("|---|---|---|")
+    first = ["[k] __sys_bpf", "[k] _copy_from_user"]
+    syms = first + sorted((set(p["profile"]) | set(o["profile"])) -
+                          set(first))
+
+    def pc(r, s):
+        x = r["profile"].get(s)
+        if not x:
+            return "0 / 0"
+        return f"{fmt(x['children_pct'])} / {fmt(x['self_pct'])}"
+
+    for s in syms:
+        present = m["kallsyms"].get(s[4:], True)
+        a(f"| `{s}`{'' if present else ' (not in kallsyms)'} | "
+          f"{pc(p, s)} | {pc(o, s)} |")
+    for kind, what in (("[k]", "kernel map and ring helpers"),
+                       ("[.]", "libbpf map and ring calls")):
+        a(f"| {what}, self % summed | "
+          f"{fmt(helper_self(p['profile'], kind))} | "
+          f"{fmt(helper_self(o['profile'], kind))} |")
+    a("")
+    a("## User-space queue (host micro-benchmark)")
+    a("")
+    a("bench/queue_bench.c: ns per pop-smallest + insert, best of 3, on the "
+      "host (not emulated). Ours: the scheduler's rbtree "
+      "(queue_push/queue_first/queue_remove); list: a vruntime-sorted "
+      "linked list with O(n) insertion like the peer's.")
+    a("")
+    a("| Queued tasks n | rbtree ns/op (ops) | rbtree depth mean / max "
+      "| sorted list ns/op (ops) | list/rbtree |")
+    a("|---|---|---|---|---|")
+    rb, li = Q.get("rbtree", {}), Q.get("list", {})
+    for n in sorted(set(rb) | set(li)):
+        x, y = rb.get(n, {}), li.get(n, {})
+        a(f"| {n:,} | {fmt(x.get('ns_per_op'), 1)} "
+          f"({fmt(x.get('ops'), 0)}) | {fmt(x.get('depth_avg'), 1)} / "
+          f"{fmt(x.get('depth_max'), 0)} | {fmt(y.get('ns_per_op'), 1)} "
+          f"({fmt(y.get('ops'), 0)}) | "
+          f"{fmt(div(y.get('ns_per_op'), x.get('ns_per_op')), 1)} |")
+    a("")
+    if 1000 in rb and 100000 in rb:
+        a(f"From 1k to 100k tasks the rbtree's time per operation grows "
+          f"{fmt(div(rb[100000]['ns_per_op'], rb[1000]['ns_per_op']))}x "
+          f"(log n predicts {LOG_RATIO:.2f}x, the goal allows "
+          f"{GOAL_GROWTH:.2f}x) and its mean depth "
+          f"{fmt(div(rb[100000].get('depth_avg'), rb[1000].get('depth_avg')))}"
+          "x; the list's time grows "
+          f"{fmt(div(li.get(100000, {}).get('ns_per_op'), li.get(1000, {}).get('ns_per_op')), 0)}"
+          "x (n predicts 100x). Time past the depth's growth is the "
+          "cost of cache misses once the nodes outgrow the caches "
+          "(a node is 64 bytes).")
+        a("")
+    health = problems("peer", S["peer"], m["rounds"]) + \
+        problems("ours", S["ours"], m["rounds"])
+    if (m["vm_attempts"] or 1) > 1:
+        health.append("the first boot died before its end (its logs: "
+                      "build/bench/vm-attempt1); every figure here comes "
+                      "from the second boot")
+    if m["vm_exit_code"] not in (0, None):
+        health.append(f"the VM exited with {fmt(m['vm_exit_code'], 0)}"
+                      + ("" if m["vm_completed"] else
+                         " before the guest script finished"))
+    if m["kernel_errors"]:
+        health.append("the guest kernel reported (from "
+                      "build/bench/kernel-errors.txt): " +
+                      " / ".join(f"`{x}`" for x in m["kernel_errors"][:8]))
+    if m["dmesg_abnormal_lines"]:
+        health.append(f"{fmt(m['dmesg_abnormal_lines'], 0)} abnormal "
+                      "sched_ext line(s) in dmesg")
+    a("## Health")
+    a("")
+    a("; ".join(health) + "." if health else
+      "Both schedulers enabled every time, stayed loaded through every "
+      "workload and exited 0 on SIGINT; no abnormal sched_ext line in "
+      "dmesg.")
+    a("")
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+
+
+def write_plot_data(work, doc):
+    S, Q = doc["schedulers"], doc["queue_ns_per_op"]
+    e = S["eevdf"]
+
+    def relto(key, get):
+        base = get(e)
+        return [div(get(S[s]), base) for s in SCHEDS]
+
+    rows = [
+        ("messaging", relto("m", lambda r: r["messaging_median_s"])),
+        ("pipe", relto("p", lambda r: r["pipe_us_per_op"])),
+        ("wake-up\\navg", relto("a", lambda r: r["cyclictest"]["avg_us"])),
+        ("wake-up\\np99", relto("9", lambda r: r["cyclictest"]["p99_us"])),
+        ("CPU mix\\nops/s", relto("c", lambda r: r["cpu_bogo_ops_s"])),
+    ]
+
+    def v(x):
+        return "NaN" if x is None else f"{x:.6g}"
+
+    with open(os.path.join(work, "plot-rel.dat"), "w") as f:
+        f.write("# workload eevdf peer ours (relative to EEVDF)\n")
+        for name, vals in rows:
+            f.write(f"\"{name}\" " + " ".join(v(x) for x in vals) + "\n")
+    p, o = S["peer"], S["ours"]
+    with open(os.path.join(work, "plot-sys.dat"), "w") as f:
+        f.write("# metric peer ours\n")
+        f.write(f"\"bpf()\" {v(p['per_task']['bpf'])} "
+                f"{v(o['per_task']['bpf'])}\n")
+        f.write(f"\"sched\\\\_yield()\" {v(p['per_task']['sched_yield'])} "
+                f"{v(o['per_task']['sched_yield'])}\n")
+    with open(os.path.join(work, "plot-mem.dat"), "w") as f:
+        f.write("# pid_max peer_rss ours_rss (MiB)\n")
+        for tag, label in (("pid_max_default", "pid\\\\_max default"),
+                           ("pid_max_4194304", "pid\\\\_max 4194304")):
+            f.write(f"\"{label}\" "
+                    f"{v(div(p['memory_kib'][tag]['VmRSS'], MIB))} "
+                    f"{v(div(o['memory_kib'][tag]['VmRSS'], MIB))}\n")
+    with open(os.path.join(work, "plot-queue.dat"), "w") as f:
+        f.write("# n rbtree_ns list_ns\n")
+        rb, li = Q.get("rbtree", {}), Q.get("list", {})
+        for n in sorted(set(rb) | set(li)):
+            f.write(f"{n} {v(rb.get(n, {}).get('ns_per_op'))} "
+                    f"{v(li.get(n, {}).get('ns_per_op'))}\n")
+
+
+if __name__ == "__main__":
+    main()

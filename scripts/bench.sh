@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: scx_userland against EEVDF and against the kernel tree's own
+# scx_userland (the peer), then the report.
+#
+#   1. host  build the peer from the kernel tree KSRC, out of tree, into
+#            BUILD_DIR/peer (kept: later runs rebuild nothing)
+#   2. host  bench/queue_bench: ns per decision of our rbtree against a
+#            sorted list at 1k, 10k and 100k queued tasks
+#   3. VM    bench/inside.sh: every workload under EEVDF, the peer and
+#            ours, in ONE boot of the test kernel (times under emulation
+#            mean nothing alone: only ratios within a boot do)
+#   4. host  perf report of the profiles the VM recorded, then
+#            bench/report.py: bench/results/latest.{md,json}, and
+#            bench/plot.gp: bench/results/latest.png
+#
+# Logs and raw results stay in BUILD_DIR/bench. Knobs (environment):
+# BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS (see bench/inside.sh),
+# BENCH_TIMEOUT (seconds for the VM, default 1500), BENCH_VNG=1 (boot with
+# virtme-ng directly instead of scripts/vm.sh).
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=$(readlink -f "${1:?usage: bench.sh BUILD_DIR}")
+cache=${SCX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scx_userland}
+ksrc=$(readlink -f "${KSRC:-$cache/src/current}")
+clang=$(command -v clang-19 || command -v clang)
+work=$out/bench
+res=$src/bench/results
+t0=$(date +%s)
+
+say() { echo "bench: $*"; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+[ -x "$out/scx_userland" ] || die "no $out/scx_userland: run make first"
+[ -d "$ksrc/tools/sched_ext" ] || die "no kernel tree at $ksrc (KSRC=)"
+# The peer passes tasks through BPF_MAP_TYPE_QUEUE maps; a tree that has
+# had this sample synced into it holds ours there instead.
+grep -q BPF_MAP_TYPE_QUEUE "$ksrc/tools/sched_ext/scx_userland.bpf.c" 2>/dev/null ||
+	die "$ksrc/tools/sched_ext/scx_userland is not the tree's own (synced over?): set KSRC= to a pristine tree"
+btf=$out/vmlinux
+[ -e "$btf" ] || btf=/sys/kernel/btf/vmlinux
+
+rm -rf "$work" && mkdir -p "$work/vm" "$res"
+
+# gnuplot draws the PNG: Debian's, installed on first use.
+if ! command -v gnuplot >/dev/null; then
+	say "installing gnuplot-nox"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null 2>&1 ||
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null; } ||
+		die "cannot install gnuplot-nox"
+fi
+
+# ---- 1. the peer, built from the kernel tree --------------------------------
+say "building the peer: $ksrc/tools/sched_ext scx_userland (the first time takes minutes)"
+mkdir -p "$out/peer"
+make -C "$ksrc/tools/sched_ext" O="$out/peer" CLANG="$clang" \
+	VMLINUX_BTF="$btf" scx_userland > "$work/peer-build.log" 2>&1 ||
+	{ tail -n 30 "$work/peer-build.log"; die "the peer did not build"; }
+peer=$out/peer/build/bin/scx_userland
+
+# ---- 2. the queue, on the host --------------------------------------------------
+say "queue micro-benchmark (host)"
+make -C "$src/bench" O="$out" KSRC="$ksrc" > "$work/queue-build.log" 2>&1 ||
+	{ cat "$work/queue-build.log"; die "queue_bench did not build"; }
+"$out/bench/queue_bench" | tee "$work/queue.txt"
+
+# ---- 3. the VM ------------------------------------------------------------------
+# The host's facts, for the report: the guest sees only an emulated CPU.
+{
+	echo "host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+	echo "host_cpus=$(nproc)"
+	echo "host_kernel=$(uname -r)"
+	echo "host_load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)"
+} > "$work/host.txt"
+
+say "VM: EEVDF, the peer and ours, in one boot (5 to 15 minutes under TCG)"
+vm_tmo=${BENCH_TIMEOUT:-1500}
+envs=(BENCH_MSG="${BENCH_MSG:-}" BENCH_ROUNDS="${BENCH_ROUNDS:-}"
+	BENCH_PIPE="${BENCH_PIPE:-}" BENCH_SECS="${BENCH_SECS:-}")
+inside=("$src/bench/inside.sh" "$out/scx_userland" "$peer")
+# From /: the guest needs no working directory of ours (every path here
+# is absolute), and none can shadow the output directory.
+cd /
+boot() {
+	if [ -x "$src/scripts/vm.sh" ] && [ "${BENCH_VNG:-0}" != 1 ]; then
+		"$src/scripts/vm.sh" -t "$vm_tmo" -c 2 -m 2G -o "$work/vm" -- \
+			env "${envs[@]}" "${inside[@]}" 2>&1 | tee "$work/vm.log"
+	else
+		# virtme-ng straight, always emulated (TCG)
+		set -- "$cache"/kernel/current/usr/lib/modules/*/vmlinuz
+		timeout "$vm_tmo" vng --disable-kvm --cpus 2 --memory 2G \
+			--rwdir "$work/vm=$work/vm" --run "$1" -- \
+			"$(printf '%q ' env SCX_OUT="$work/vm" "${envs[@]}" "${inside[@]}")" \
+			2>&1 | tee "$work/vm.log"
+	fi
+}
+# A guest that died before the end (the script's last line missing) is
+# booted once more; the first attempt's logs are kept and reported.
+attempts=0
+while :; do
+	attempts=$((attempts + 1))
+	rc=0
+	boot || rc=$?
+	grep -q '^guest_seconds=' "$work/vm/raw.txt" 2>/dev/null && break
+	[ "$attempts" -lt 2 ] || break
+	say "the VM died before the end (exit $rc): keeping its logs in $work/vm-attempt1, booting once more"
+	rm -rf "$work/vm-attempt1" && mv "$work/vm" "$work/vm-attempt1" &&
+		cp "$work/vm.log" "$work/vm-attempt1/" && mkdir -p "$work/vm"
+done
+{
+	echo "vm_attempts=$attempts"
+	echo "host_load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "vm_exit_code=$rc"
+} >> "$work/host.txt"
+# What the guest kernel said went wrong, for the report's health section
+for d in vm-attempt1 vm; do
+	[ -d "$work/$d" ] || continue
+	grep -ahE 'Oops|BUG:|Kernel panic|WARNING:|RIP:|task stall|stalled|sched_ext: .* disabled \((runtime|watchdog)' \
+		"$work/$d/vm-console.log" "$work/$d/vm-dmesg.log" 2>/dev/null |
+		grep -av 'NMI watchdog' | head -n 20 | sed "s/^/$d: /"
+done > "$work/kernel-errors.txt" || true
+[ -s "$work/vm/raw.txt" ] || die "the VM produced no results (exit $rc): see $work/vm.log"
+[ "$rc" = 0 ] || say "warning: the VM exited with $rc; reporting what it measured"
+
+# ---- 4. the report ----------------------------------------------------------------
+# perf report here, not in the emulated guest: minutes faster. The guest's
+# kallsyms, taken while the scheduler was loaded, names its symbols.
+for s in peer ours; do
+	[ -s "$work/vm/$s.perf.data" ] || continue
+	perf report -f -i "$work/vm/$s.perf.data" --kallsyms="$work/vm/$s.kallsyms" \
+		--stdio --children --sort symbol -g none --percent-limit 0 \
+		> "$work/$s.perf-report.txt" 2> "$work/$s.perf-report.err" ||
+		say "warning: perf report of $s failed: see $work/$s.perf-report.err"
+done
+echo "total_seconds=$(($(date +%s) - t0))" >> "$work/host.txt"
+python3 "$src/bench/report.py" "$work" "$res"
+gnuplot -e "datadir='$work'; outfile='$res/latest.png'" "$src/bench/plot.gp" ||
+	say "warning: gnuplot failed; no PNG"
+say "done in $(($(date +%s) - t0)) s: $res/latest.md, latest.json, latest.png"
