@@ -29,14 +29,7 @@ NEED_SETUP := 1
 endif
 endif
 
-ifeq ($(V),1)
-Q :=
-msg :=
-else
-Q := @
-msg = @printf '  %-10s %s\n' '$(1)' '$(2)';
-MAKEFLAGS += --no-print-directory
-endif
+include $(SRCDIR)/scripts/quiet.mk
 
 CLANG ?= $(shell command -v clang-19 || command -v clang)
 CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
