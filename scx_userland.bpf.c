@@ -7,8 +7,8 @@
  *
  *   ops.enqueue(p)
  *     |  pinned to one CPU?  ----------------------------> local DSQ
- *     |  bpf_ringbuf_reserve() fails (ring full)?  ------> SHARED_DSQ
- *     v                                                   (fallback)
+ *     |  bpf_ringbuf_reserve() fails (ring full)?  ------> FALLBACK_DSQ
+ *     v                                                   (FIFO)
  *   "enqueued" BPF_MAP_TYPE_RINGBUF   (struct ul_enq_rec)
  *     |  zero-copy: user space reads the mmap'ed ring, no bpf() syscall
  *     v
@@ -18,7 +18,17 @@
  *   "dispatched" BPF_MAP_TYPE_USER_RINGBUF   (struct ul_dsp_rec)
  *     |  ops.dispatch() drains it with bpf_user_ringbuf_drain()
  *     v
- *   SHARED_DSQ (FIFO, in the order user space decided) --> local DSQ
+ *   SHARED_DSQ (ordered by the vtime user space decided) --> local DSQ
+ *
+ * Why SHARED_DSQ is ordered by vtime and not FIFO. User space hands out
+ * decisions as soon as it has them, a batch at a time, so that the kernel
+ * always holds runnable work and the scheduler task runs rarely. The tasks
+ * of many batches then wait in SHARED_DSQ together, and a FIFO would run
+ * them in batch order: round robin, whatever their weights. Inserted with
+ * their vtime, a task decided later but owed more CPU still goes first.
+ * User space learns how far the queue has advanced from vtime_now, the
+ * vtime of the latest decided task to start running (ops.running), and
+ * clamps waking tasks up to it.
  *
  * The peer in the kernel tree passes tasks through two
  * BPF_MAP_TYPE_QUEUE maps instead, which costs user space one bpf()
@@ -58,13 +68,15 @@ u64 slice_ns = 20 * 1000 * 1000;
 u32 nr_cpus = 1;
 
 enum {
-	SHARED_DSQ	= 0,	/* decided tasks, and the ring-full fallback */
-	USERSCHED_DSQ	= 1,	/* the user-space scheduler task alone */
+	SHARED_DSQ	= 0,	/* decided tasks, by vtime */
+	FALLBACK_DSQ	= 1,	/* ring full: FIFO, a DSQ cannot be both */
+	USERSCHED_DSQ	= 2,	/* the user-space scheduler task alone */
 };
 
 /* Read by user space through the skeleton. */
 struct ul_stats stats;
 struct ul_exit_info uei;
+u64 vtime_now;
 
 static u64 usersched_enq_ns;
 
@@ -172,7 +184,7 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	/* No room in the ring: never lose a task, queue it in the kernel. */
-	ul_dsq_insert(p, SHARED_DSQ, slice_ns, enq_flags);
+	ul_dsq_insert(p, FALLBACK_DSQ, slice_ns, enq_flags);
 	stat_inc(enq_fallback);
 	kick_idle_cpu(p);
 }
@@ -189,7 +201,7 @@ void BPF_PROG(userland_dequeue, struct task_struct *p, u64 deq_flags)
 
 /* ---- user ring buffer -> dispatch queue ----------------------------- */
 
-/* Returns true if @rec was inserted into SHARED_DSQ. */
+/* Returns true if @rec's task was inserted into SHARED_DSQ. */
 static bool apply_decision(const struct ul_dsp_rec *rec)
 {
 	struct task_struct *p;
@@ -215,7 +227,8 @@ static bool apply_decision(const struct ul_dsp_rec *rec)
 		tctx->queued = false;
 		tctx->vtime = rec->vtime;
 		tctx->exec_base = tctx->enq_sum;
-		ok = ul_dsq_insert(p, SHARED_DSQ, slice_ns, 0);
+		ok = ul_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, rec->vtime,
+					 0);
 		if (ok) {
 			stat_inc(dispatched);
 			kick_idle_cpu(p);
@@ -242,7 +255,10 @@ static long drain_one(struct bpf_dynptr *dynptr, void *ctx)
 /* Run the scheduler ahead of decided tasks when they run low. */
 static bool usersched_due(void)
 {
-	return scx_bpf_dsq_nr_queued(SHARED_DSQ) < (s32)nr_cpus ||
+	s32 nr = scx_bpf_dsq_nr_queued(SHARED_DSQ) +
+		 scx_bpf_dsq_nr_queued(FALLBACK_DSQ);
+
+	return nr < (s32)nr_cpus ||
 	       bpf_ktime_get_ns() - usersched_enq_ns > slice_ns;
 }
 
@@ -262,10 +278,28 @@ void BPF_PROG(userland_dispatch, s32 cpu, struct task_struct *prev)
 		stat_inc(usersched_runs);
 		return;
 	}
-	if (scx_bpf_dsq_move_to_local(SHARED_DSQ))
+	/* The few that overflowed the ring have waited longest. */
+	if (scx_bpf_dsq_move_to_local(FALLBACK_DSQ) ||
+	    scx_bpf_dsq_move_to_local(SHARED_DSQ))
 		return;
 	if (scx_bpf_dsq_move_to_local(USERSCHED_DSQ))
 		stat_inc(usersched_runs);
+}
+
+SEC("struct_ops/userland_running")
+void BPF_PROG(userland_running, struct task_struct *p)
+{
+	struct task_ctx *tctx;
+
+	if (p->pid == usersched_pid)
+		return;
+	/*
+	 * CPUs race here without a lock: at worst vtime_now lags by one
+	 * task, and a waking task starts a little further ahead.
+	 */
+	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+	if (tctx && (s64)(tctx->vtime - vtime_now) > 0)
+		vtime_now = tctx->vtime;
 }
 
 /* ---- setup and teardown --------------------------------------------- */
@@ -294,9 +328,11 @@ s32 BPF_PROG(userland_init)
 {
 	s32 ret = scx_bpf_create_dsq(SHARED_DSQ, -1);
 
-	if (ret)
-		return ret;
-	return scx_bpf_create_dsq(USERSCHED_DSQ, -1);
+	if (!ret)
+		ret = scx_bpf_create_dsq(FALLBACK_DSQ, -1);
+	if (!ret)
+		ret = scx_bpf_create_dsq(USERSCHED_DSQ, -1);
+	return ret;
 }
 
 SEC("struct_ops/userland_exit")
@@ -318,6 +354,7 @@ struct sched_ext_ops userland_ops = {
 	.enqueue	= (void *)userland_enqueue,
 	.dequeue	= (void *)userland_dequeue,
 	.dispatch	= (void *)userland_dispatch,
+	.running	= (void *)userland_running,
 	.init_task	= (void *)userland_init_task,
 	.init		= (void *)userland_init,
 	.exit		= (void *)userland_exit,

@@ -11,10 +11,13 @@
  *      syscall). Each record becomes a node in an rbtree ordered by
  *      (vtime, arrival): the runtime since the last decision is charged as
  *      delta_exec * 100 / weight, and a task that slept is clamped up to
- *      the smallest vtime handed out so far, so it cannot bank credit.
+ *      vtime_now, the vtime of the latest task to start running (the BPF
+ *      half tracks it), so it cannot bank credit.
  *   2. Pop up to -b BATCH of the smallest into the "dispatched" user ring
  *      (user_ring_buffer__reserve()/submit(): no syscall either). A full
- *      user ring leaves the rest in the tree for the next round.
+ *      user ring leaves the rest in the tree for the next round. The
+ *      kernel queues the decisions by their vtime, so the order holds
+ *      across rounds too.
  *   3. Tasks left in the tree: sched_yield() so that the kernel drains the
  *      user ring and runs them. None left: sleep in epoll_wait() on the
  *      ring until the kernel sends more.
@@ -106,7 +109,7 @@ static struct ul_task *free_list[UL_POOL_SIZE];
 static unsigned int nr_free;
 static struct rb_root_cached queue = RB_ROOT_CACHED;
 static unsigned int nr_queued;
-static __u64 min_vtime;		/* vtime of the last task handed out */
+static __u64 min_vtime;		/* the kernel's vtime_now, as last read */
 static __u64 nr_arrivals;
 static struct ul_ustats ustats;
 static sig_atomic_t exit_req;
@@ -177,8 +180,6 @@ static void queue_remove(struct ul_task *t)
 {
 	rb_erase_cached(&t->node, &queue);
 	nr_queued--;
-	if (t->vtime > min_vtime)
-		min_vtime = t->vtime;
 	free_list[nr_free++] = t;
 }
 
@@ -486,7 +487,7 @@ static int run(struct scx_userland *skel, bool *restart)
 	struct ring_buffer *rb = NULL;
 	struct epoll_event ev;
 	struct bpf_link *link;
-	__u64 next_stats;
+	__u64 next_stats, vtime_now;
 	int efd, ret = -1;
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.enqueued), on_enqueued,
@@ -515,6 +516,9 @@ static int run(struct scx_userland *skel, bool *restart)
 	next_stats = now_ns() + opts.interval * 1000000000ULL;
 
 	while (!READ_ONCE(exit_req) && !READ_ONCE(skel->bss->uei.kind)) {
+		vtime_now = READ_ONCE(skel->bss->vtime_now);
+		if (vtime_now > min_vtime)
+			min_vtime = vtime_now;
 		consume(rb);
 		dispatch_batch(urb);
 
@@ -576,6 +580,7 @@ int main(int argc, char **argv)
 		pool_init();
 		queue = RB_ROOT_CACHED;
 		nr_queued = 0;
+		min_vtime = 0;
 		skel = open_and_load();
 		if (!skel)
 			return 1;

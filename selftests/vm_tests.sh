@@ -1105,12 +1105,7 @@ main() {
 				res="ok $i $n # SKIP $why_t"; nskip=$((nskip + 1))
 			fi ;;
 		*)
-			# A known open bug: TAP TODO, reported, not a pass.
-			if [ "$n" = weighted ]; then
-				res="not ok $i $n # TODO nice has no effect yet (issue 3)"
-			else
-				res="not ok $i $n"; nfail=$((nfail + 1))
-			fi
+			res="not ok $i $n"; nfail=$((nfail + 1))
 			for f in "$TDIR"/sched*.out "$TDIR"/sched*.err; do
 				[ -s "$f" ] && tail_diag "$f" 8
 			done

@@ -47,4 +47,31 @@ static inline bool ul_dsq_insert(struct task_struct *p, u64 dsq_id,
 	return true;
 }
 
+/*
+ * scx_bpf_dsq_insert_vtime(): it has five arguments besides the implicit
+ * one, over the BPF limit, so 6.19 moved them into a struct for
+ * __scx_bpf_dsq_insert_vtime() and kept the old kfunc for compatibility.
+ */
+bool __scx_bpf_dsq_insert_vtime(struct task_struct *p,
+				struct scx_bpf_dsq_insert_vtime_args *args)
+				__ksym __weak;
+void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
+			      u64 vtime, u64 enq_flags) __ksym __weak;
+
+static inline bool ul_dsq_insert_vtime(struct task_struct *p, u64 dsq_id,
+				       u64 slice, u64 vtime, u64 enq_flags)
+{
+	struct scx_bpf_dsq_insert_vtime_args args = {
+		.dsq_id		= dsq_id,
+		.slice		= slice,
+		.vtime		= vtime,
+		.enq_flags	= enq_flags,
+	};
+
+	if (bpf_ksym_exists(__scx_bpf_dsq_insert_vtime))
+		return __scx_bpf_dsq_insert_vtime(p, &args);
+	scx_bpf_dsq_insert_vtime(p, dsq_id, slice, vtime, enq_flags);
+	return true;
+}
+
 #endif /* __SCX_UL_COMMON_BPF_H */
