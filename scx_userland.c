@@ -577,10 +577,12 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
+		/* a fresh start: the BPF side's counters begin at zero too */
 		pool_init();
 		queue = RB_ROOT_CACHED;
 		nr_queued = 0;
 		min_vtime = 0;
+		memset(&ustats, 0, sizeof(ustats));
 		skel = open_and_load();
 		if (!skel)
 			return 1;
@@ -588,8 +590,10 @@ int main(int argc, char **argv)
 		if (!ret)
 			ret = report_exit(&skel->bss->uei);
 		scx_userland__destroy(skel);
-		if (restart && !exit_req)
+		if (restart && !exit_req) {
 			printf("restarting: the kernel asked for it\n");
+			fflush(stdout);
+		}
 	} while (!ret && restart && !exit_req);
 
 	return ret ? 1 : 0;
