@@ -4,7 +4,9 @@
 # Prove that the sample builds in a kernel tree with that tree's own
 # Makefile, libbpf and bpftool: sync it into a scratch copy of KSRC (hard
 # links, with tools/sched_ext copied for real) and run
-# "make -C tools/sched_ext scx_userland" there. Prints TAP.
+# "make -C tools/sched_ext scx_userland" there; then that its selftests
+# build and run the kselftest way, through lib.mk's run_tests (the host
+# test only: vm_tests.sh needs a sched_ext kernel). Prints TAP.
 #
 #   intree-check.sh KSRC WORKDIR VMLINUX_BTF
 set -uo pipefail
@@ -15,7 +17,7 @@ tree=$work/linux out=$work/out
 clang=$(command -v clang-19 || command -v clang)
 
 echo "TAP version 13"
-echo "1..1"
+echo "1..2"
 # The scratch tree is rebuilt only when KSRC changes; the build output in
 # $out is kept, so a second run rebuilds just the scheduler.
 if [ "$(cat "$work/ksrc" 2>/dev/null)" != "$ksrc" ]; then
@@ -32,4 +34,14 @@ if "$src/scripts/sync-to-kernel.sh" "$tree" > "$work/sync.log" 2>&1 &&
 else
 	tail -n 20 "$work/sync.log" "$work/build.log" 2>/dev/null | sed 's/^/# /'
 	echo "not ok 1 intree_build: make -C tools/sched_ext scx_userland"
+fi
+
+sdir=$tree/tools/testing/selftests/sched_ext_userland
+if make -C "$sdir" O="$out" CLANG="$clang" VMLINUX_BTF="$btf" \
+	run_tests TEST_PROGS= > "$work/selftests.log" 2>&1 &&
+   grep -q '^ok 1 selftests: sched_ext_userland: test_policy' "$work/selftests.log"; then
+	echo "ok 2 intree_selftests: make -C $(basename "$sdir") run_tests"
+else
+	tail -n 20 "$work/selftests.log" 2>/dev/null | sed 's/^/# /'
+	echo "not ok 2 intree_selftests: make -C $(basename "$sdir") run_tests"
 fi
