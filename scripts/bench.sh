@@ -13,7 +13,8 @@
 #            mean nothing alone: only ratios within a boot do)
 #   4. host  perf report of the profiles the VM recorded, then
 #            bench/report.py: bench/results/latest.{md,json}, and
-#            bench/plot.gp: bench/results/latest.png
+#            bench/plot.gp: bench/results/latest.png; the table goes
+#            into README.md too
 #
 # Logs and raw results stay in BUILD_DIR/bench. Knobs (environment):
 # BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS (see bench/inside.sh),
@@ -141,4 +142,10 @@ echo "total_seconds=$(($(date +%s) - t0))" >> "$work/host.txt"
 python3 "$src/bench/report.py" "$work" "$res"
 gnuplot -e "datadir='$work'; outfile='$res/latest.png'" "$src/bench/plot.gp" ||
 	say "warning: gnuplot failed; no PNG"
+# The README shows the latest table, between its two bench-table markers.
+awk -v md="$res/latest.md" '
+	/^<!-- \/bench-table -->$/ { skip = 0 }
+	!skip { print }
+	/^<!-- bench-table -->$/ { while ((getline l < md) > 0) print l; skip = 1 }
+' "$src/README.md" > "$work/README.md" && mv "$work/README.md" "$src/README.md"
 say "done in $(($(date +%s) - t0)) s: $res/latest.md, latest.json, latest.png"
