@@ -559,7 +559,7 @@ static int test_opts_good(void)
 	int lines;
 
 	ok &= EXPECT_EQ(parse(none, &o, &lines), 0) & EXPECT_EQ(lines, 0);
-	ok &= EXPECT_EQ(o.batch, 8) & EXPECT_EQ(o.slice_us, 20000);
+	ok &= EXPECT_EQ(o.batch, 256) & EXPECT_EQ(o.slice_us, 20000);
 	ok &= EXPECT_EQ(o.interval, 1) & EXPECT_EQ(o.ring_kib, 256);
 	ok &= EXPECT_EQ(o.uring_kib, 256);
 	ok &= EXPECT(!o.partial && !o.json && !o.verbose);
