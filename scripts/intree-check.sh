@@ -36,9 +36,11 @@ else
 	echo "not ok 1 intree_build: make -C tools/sched_ext scx_userland"
 fi
 
+# OUTPUT as kselftest's top Makefile passes it: lib.mk sets it itself
+# only at MAKELEVEL 0, and "make test" runs us from make.
 sdir=$tree/tools/testing/selftests/sched_ext_userland
-if make -C "$sdir" O="$out" CLANG="$clang" VMLINUX_BTF="$btf" \
-	run_tests TEST_PROGS= > "$work/selftests.log" 2>&1 &&
+if make -C "$sdir" O="$out" OUTPUT="$work/kselftest" CLANG="$clang" \
+	VMLINUX_BTF="$btf" run_tests TEST_PROGS= > "$work/selftests.log" 2>&1 &&
    grep -q '^ok 1 selftests: sched_ext_userland: test_policy' "$work/selftests.log"; then
 	echo "ok 2 intree_selftests: make -C $(basename "$sdir") run_tests"
 else
