@@ -131,10 +131,16 @@ static __u64 now_ns(void)
 
 /* ---- ring buffer -> user-space tree --------------------------------- */
 
-static void pool_init(void)
+/* An empty tree, a free pool and no counts: the state of a fresh start. */
+static void queue_reset(void)
 {
 	for (nr_free = 0; nr_free < UL_POOL_SIZE; nr_free++)
 		free_list[nr_free] = &pool[UL_POOL_SIZE - 1 - nr_free];
+	queue = RB_ROOT_CACHED;
+	nr_queued = 0;
+	nr_arrivals = 0;
+	min_vtime = 0;
+	memset(&ustats, 0, sizeof(ustats));
 }
 
 /* The vtime the task has earned by the time of this enqueue. */
@@ -583,12 +589,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
-		/* a fresh start: the BPF side's counters begin at zero too */
-		pool_init();
-		queue = RB_ROOT_CACHED;
-		nr_queued = 0;
-		min_vtime = 0;
-		memset(&ustats, 0, sizeof(ustats));
+		/* the BPF side's counters begin at zero too */
+		queue_reset();
 		skel = open_and_load();
 		if (!skel)
 			return 1;

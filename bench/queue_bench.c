@@ -105,11 +105,7 @@ static double tree_run(unsigned int n, unsigned int ops)
 	unsigned int i;
 	__s32 pid;
 
-	pool_init();
-	queue = RB_ROOT_CACHED;
-	nr_queued = 0;
-	min_vtime = 0;
-	nr_arrivals = 0;
+	queue_reset();
 	rng_state = 0x9e3779b97f4a7c15ULL;
 
 	for (i = 0; i < n; i++)

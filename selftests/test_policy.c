@@ -47,11 +47,7 @@ static bool expect_eq(__u64 a, __u64 b, const char *what, int line)
 /* Each test starts with an empty queue, a free pool and no counts. */
 static void reset(void)
 {
-	pool_init();
-	queue = RB_ROOT_CACHED;
-	nr_queued = 0;
-	min_vtime = 0;
-	memset(&ustats, 0, sizeof(ustats));
+	queue_reset();
 	opts = default_opts;
 }
 
