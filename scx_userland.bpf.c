@@ -201,21 +201,20 @@ void BPF_PROG(userland_dequeue, struct task_struct *p, u64 deq_flags)
 
 /* ---- user ring buffer -> dispatch queue ----------------------------- */
 
-/* Returns true if @rec's task was inserted into SHARED_DSQ. */
-static bool apply_decision(const struct ul_dsp_rec *rec)
+/* Insert @rec's task into SHARED_DSQ, or count why not. */
+static void apply_decision(const struct ul_dsp_rec *rec)
 {
 	struct task_struct *p;
 	struct task_ctx *tctx;
-	bool ok = false;
 
 	if (rec->pid <= 0) {
 		stat_inc(bad_rec);
-		return false;
+		return;
 	}
 	p = bpf_task_from_pid(rec->pid);
 	if (!p) {
 		stat_inc(exited);
-		return false;
+		return;
 	}
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
@@ -227,15 +226,12 @@ static bool apply_decision(const struct ul_dsp_rec *rec)
 		tctx->queued = false;
 		tctx->vtime = rec->vtime;
 		tctx->exec_base = tctx->enq_sum;
-		ok = ul_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, rec->vtime,
-					 0);
-		if (ok) {
+		if (ul_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, rec->vtime, 0)) {
 			stat_inc(dispatched);
 			kick_idle_cpu(p);
 		}
 	}
 	bpf_task_release(p);
-	return ok;
 }
 
 static long drain_one(struct bpf_dynptr *dynptr, void *ctx)
