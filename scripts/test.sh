@@ -42,6 +42,16 @@ tally() {
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
+# vm_suite LOGNAME TIMEOUT [TEST...]: vm_tests.sh in one boot of $KERNEL
+vm_suite() {
+	local name=$1 tmo=$2
+
+	shift 2
+	"$src/scripts/vm.sh" -t "$tmo" -o "$log/$name" -- \
+		env SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
+		"$src/selftests/vm_tests.sh" "$@" 2>&1 | tee "$log/$name.tap"
+}
+
 log=$out/test-logs
 rm -rf "$log" && mkdir -p "$log"
 
@@ -56,19 +66,14 @@ btf=$out/vmlinux
 tally intree "$log/intree.tap"
 
 echo "# part 3: selftests against the scheduler, in the test kernel"
-"$src/scripts/vm.sh" -t "${SCX_TEST_TIMEOUT:-900}" -o "$log/vm" -- \
-	env SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
-	"$src/selftests/vm_tests.sh" 2>&1 | tee "$log/vm.tap"
+vm_suite vm "${SCX_TEST_TIMEOUT:-900}"
 tally vm "$log/vm.tap"
 
 echo "# part 4: the same binary on a second sched_ext kernel"
 if setup=$(SCX_KERNEL_SUITE=sid "$src/scripts/setup.sh" 2>&1); then
 	kernel=${setup##*KERNEL=}
 	echo "# kernel $kernel"
-	KERNEL=$kernel SCX_VM=1 "$src/scripts/vm.sh" -t 600 -o "$log/vm2" -- \
-		env SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
-		"$src/selftests/vm_tests.sh" load weighted affinity tiny_ring \
-		2>&1 | tee "$log/vm2.tap"
+	KERNEL=$kernel SCX_VM=1 vm_suite vm2 600 load weighted affinity tiny_ring
 else
 	printf '%s\n' "$setup" | sed 's/^/# /'
 	printf '1..1\nnot ok 1 set-up of the second kernel\n' | tee "$log/vm2.tap"
