@@ -9,10 +9,10 @@
  *   1. Consume up to as many records from the "enqueued" ring as the pool
  *      has free nodes (ring_buffer__consume_n(): an exact count, no
  *      syscall). Each record becomes a node in an rbtree ordered by
- *      (vtime, arrival): the runtime since the last decision is charged as
- *      delta_exec * 100 / weight, and a task that slept is clamped up to
- *      vtime_now, the vtime of the latest task to start running (the BPF
- *      half tracks it), so it cannot bank credit.
+ *      vtime, FIFO among equals: the runtime since the last decision is
+ *      charged as delta_exec * 100 / weight, and a task that slept is
+ *      clamped up to vtime_now, the vtime of the latest task to start
+ *      running (the BPF half tracks it), so it cannot bank credit.
  *   2. Pop up to -b BATCH of the smallest into the "dispatched" user ring
  *      (user_ring_buffer__reserve()/submit(): no syscall either). A full
  *      user ring leaves the rest in the tree for the next round. The
@@ -78,7 +78,6 @@ struct opts {
 struct ul_task {
 	struct rb_node	node;
 	__u64		vtime;
-	__u64		arrival;	/* FIFO among equal vtimes */
 	__u64		seq;
 	__u64		enq_ns;
 	__s32		pid;
@@ -116,7 +115,6 @@ static unsigned int nr_free;
 static struct rb_root_cached queue = RB_ROOT_CACHED;
 static unsigned int nr_queued;
 static __u64 min_vtime;		/* the kernel's vtime_now, as last read */
-static __u64 nr_arrivals;
 static struct ul_ustats ustats;
 static sig_atomic_t exit_req;
 
@@ -138,7 +136,6 @@ static void queue_reset(void)
 		free_list[nr_free] = &pool[UL_POOL_SIZE - 1 - nr_free];
 	queue = RB_ROOT_CACHED;
 	nr_queued = 0;
-	nr_arrivals = 0;
 	min_vtime = 0;
 	memset(&ustats, 0, sizeof(ustats));
 }
@@ -157,14 +154,14 @@ static __u64 charge(const struct ul_enq_rec *rec)
 	return vtime < min_vtime ? min_vtime : vtime;
 }
 
+/*
+ * rb_add_cached() links a node that is not less than its parent to the
+ * right, after it: tasks of equal vtime leave in the order they came.
+ */
 static bool task_less(struct rb_node *a, const struct rb_node *b)
 {
-	const struct ul_task *ta = rb_entry(a, struct ul_task, node);
-	const struct ul_task *tb = rb_entry(b, struct ul_task, node);
-
-	if (ta->vtime != tb->vtime)
-		return ta->vtime < tb->vtime;
-	return ta->arrival < tb->arrival;
+	return rb_entry(a, struct ul_task, node)->vtime <
+	       rb_entry(b, struct ul_task, node)->vtime;
 }
 
 /* Queue the task a record describes. The caller guarantees a free node. */
@@ -176,7 +173,6 @@ static void queue_push(const struct ul_enq_rec *rec)
 	t->seq = rec->seq;
 	t->enq_ns = rec->enq_ns;
 	t->vtime = charge(rec);
-	t->arrival = nr_arrivals++;
 	rb_add_cached(&t->node, &queue, task_less);
 	nr_queued++;
 }
