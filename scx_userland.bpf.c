@@ -5,6 +5,9 @@
  *
  * The life of one task:
  *
+ *   ops.select_cpu(p)   (wake-up)
+ *     |  an idle CPU, and no task waiting?  -------------> local DSQ
+ *     v
  *   ops.enqueue(p)
  *     |  pinned to one CPU?  ----------------------------> local DSQ
  *     |  bpf_ringbuf_reserve() fails (ring full)?  ------> FALLBACK_DSQ
@@ -118,17 +121,39 @@ static void kick_idle_cpu(const struct task_struct *p)
 	}
 }
 
+/*
+ * No task waits in the ring or in the kernel's DSQs. Tasks user space has
+ * taken from the ring but not decided yet are not seen: they wait at most
+ * for the end of its current round.
+ */
+static bool nothing_waits(void)
+{
+	return !scx_bpf_dsq_nr_queued(SHARED_DSQ) &&
+	       !scx_bpf_dsq_nr_queued(FALLBACK_DSQ) &&
+	       !bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA);
+}
+
 SEC("struct_ops/userland_select_cpu")
 s32 BPF_PROG(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 	   u64 wake_flags)
 {
 	bool is_idle = false;
+	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 
 	/*
-	 * Only place the task: inserting it here would bypass user space.
-	 * An idle CPU found here is woken by the enqueue that follows.
+	 * An idle CPU and no task waiting: there is no order to decide, and a
+	 * trip through user space would only keep that CPU idle meanwhile.
+	 * Run the task there now; ops.enqueue() is skipped. Its runtime is
+	 * charged at its next trip through user space, as exec_base stays.
+	 * The scheduler task itself takes an idle CPU whenever it finds one.
+	 * Otherwise only place the task: the enqueue that follows sends it
+	 * to user space, and wakes the idle CPU found here, if any.
 	 */
-	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	if (is_idle && (p->pid == usersched_pid || nothing_waits())) {
+		ul_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		stat_inc(direct);
+	}
+	return cpu;
 }
 
 /* ---- kernel -> ring buffer ------------------------------------------ */

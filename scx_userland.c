@@ -380,6 +380,7 @@ static void print_stats(struct scx_userland *skel, bool final)
 		{ "enq_kernel", k->enq_kernel },
 		{ "enq_user", k->enq_user },
 		{ "enq_fallback", k->enq_fallback },
+		{ "direct", k->direct },
 		{ "dispatched", k->dispatched },
 		{ "stale", k->stale },
 		{ "not_queued", k->not_queued },

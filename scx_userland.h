@@ -47,7 +47,8 @@ struct ul_dsp_rec {
 struct ul_stats {
 	__u64	enq_kernel;	/* kept in the kernel: pinned tasks, the scheduler */
 	__u64	enq_user;	/* sent to user space through the ring */
-	__u64	enq_fallback;	/* ring full: sent straight to the shared DSQ */
+	__u64	enq_fallback;	/* ring full: queued in FALLBACK_DSQ */
+	__u64	direct;		/* woken onto an idle CPU, nothing waiting */
 	__u64	dispatched;	/* decisions inserted into the shared DSQ */
 	__u64	stale;		/* decision older than the task's last enqueue */
 	__u64	not_queued;	/* task no longer waiting for a decision */

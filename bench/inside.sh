@@ -331,7 +331,8 @@ syscalls() {
 	fresh_stats "$L" || note "$L: no stats line before the window"
 	c0=$(ustat "$L" $cnt) e0=$(ustat "$L" $enq)
 	t0=$(cpu_ticks "$sched_pid") n0=$(cpu_ns "$sched_pid")
-	[ "$L" = ours ] && y0=$(ustat ours yields) s0=$(ustat ours sleeps)
+	[ "$L" = ours ] && y0=$(ustat ours yields) s0=$(ustat ours sleeps) \
+		d0=$(ustat ours direct)
 
 	w=$(messaging)
 
@@ -353,8 +354,10 @@ syscalls() {
 	put "$L.window_syscalls" "$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$ps")"
 	if [ "$L" = ours ]; then
 		y1=$(ustat ours yields) s1=$(ustat ours sleeps)
+		d1=$(ustat ours direct)
 		put ours.own_yields "$(sub "$y0" "$y1")"
 		put ours.own_sleeps "$(sub "$s0" "$s1")"
+		put ours.own_direct "$(sub "$d0" "$d1")"
 		for k in enq_fallback stale not_queued exited bad_rec uring_full \
 			 pool_full short_rec; do
 			put "ours.final_$k" "$(ustat ours $k)"

@@ -204,7 +204,8 @@ def sched_results(raw, s, work):
     if s == "ours":
         r["own_counters_window"] = {
             "yields": num(raw.get("ours.own_yields")),
-            "sleeps": num(raw.get("ours.own_sleeps"))}
+            "sleeps": num(raw.get("ours.own_sleeps")),
+            "direct": num(raw.get("ours.own_direct"))}
         r["own_counters_final"] = {
             k[len("ours.final_"):]: num(v) for k, v in raw.items()
             if k.startswith("ours.final_")}
@@ -469,11 +470,15 @@ def write_md(path, doc, raw):
          lambda r: r["per_task"]["cpu_us_utime_stime"], 1)
     prow("scheduler CPU per task, us (se.sum_exec_runtime)",
          lambda r: r["per_task"]["cpu_us_schedstat"], 1)
+    prow("scheduler CPU over the run, ms (se.sum_exec_runtime)",
+         lambda r: div(r["window"]["cpu_ns"], 1e6), 1)
     oc = o.get("own_counters_window", {})
     fc = o.get("own_counters_final", {})
     a("")
     a(f"Ours by its own counters in that window: {fmt(oc.get('yields'), 0)} "
-      f"yields, {fmt(oc.get('sleeps'), 0)} sleeps; at its end: " +
+      f"yields, {fmt(oc.get('sleeps'), 0)} sleeps, "
+      f"{fmt(oc.get('direct'), 0)} wake-ups run at once on an idle CPU "
+      "(direct, not counted as tasks above); at its end: " +
       ", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(fc.items())) + ".")
     a("")
     a("## Memory of the scheduler process")

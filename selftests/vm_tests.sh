@@ -62,6 +62,7 @@ TESTS=(
 	"bad_input   90  bad options, not root, second instance: one-line error, nothing loaded"
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
 	"stats       90  -j: per-line and final invariants between the counters"
+	"idle        60  two tasks ping-pong 500 times: >= half the wake-ups run at once (direct)"
 )
 
 # ---- small builtins-only helpers -------------------------------------
@@ -538,10 +539,10 @@ pin() {
 
 # 5. fork_storm -----------------------------------------------------------
 # 2000 forks of short-lived children (stress-ng --fork). A new task runs
-# only after an enqueue that ends in one of three counted ways: kept in
-# the kernel (enq_kernel), a decision applied (dispatched) or the ring-full
-# fallback (enq_fallback). So those three must grow by at least the number
-# of tasks created meanwhile (/proc/stat "processes"). Children that exit
+# only after one of four counted ways: an idle CPU taken at once (direct),
+# kept in the kernel (enq_kernel), a decision applied (dispatched) or the
+# ring-full fallback (enq_fallback). So those four must grow by at least the
+# number of tasks created meanwhile (/proc/stat "processes"). Children that exit
 # while a decision for them is in flight are counted (exited, stale,
 # not_queued), never an error: bad_rec stays 0.
 t_fork_storm_setup() {
@@ -558,12 +559,13 @@ forks() {
 	fail "no processes line in /proc/stat"
 }
 
-# runs LINE: enq_kernel + dispatched + enq_fallback of a stats line into RUNS
+# runs LINE: direct + enq_kernel + dispatched + enq_fallback of a stats
+# line into RUNS
 runs() {
 	local f
 
 	RUNS=0
-	for f in enq_kernel dispatched enq_fallback; do
+	for f in direct enq_kernel dispatched enq_fallback; do
 		jget "$1" "$f"; RUNS=$((RUNS + V))
 	done
 }
@@ -584,7 +586,7 @@ t_fork_storm_run() {
 	sched_stop
 	runs "$before"; r1=$RUNS
 	runs "$FINAL"
-	tdiag "$((p1 - p0)) tasks created; enq_kernel+dispatched+enq_fallback grew by $((RUNS - r1))"
+	tdiag "$((p1 - p0)) tasks created; direct+enq_kernel+dispatched+enq_fallback grew by $((RUNS - r1))"
 	jget "$before" dispatched; r0=$V
 	jget "$FINAL" dispatched
 	tdiag "dispatched $r0 -> $V"
@@ -851,7 +853,7 @@ t_stress_mix_run() {
 # under -j -i 1; then, on the JSON lines:
 t_stats_run() {
 	local i l prev f v p wsum ksum nlines=0 bad
-	local fields=(enq_kernel enq_user enq_fallback dispatched stale not_queued
+	local fields=(enq_kernel enq_user enq_fallback direct dispatched stale not_queued
 		exited bad_rec usersched_runs kicks consumed submitted uring_full
 		pool_full short_rec yields sleeps)
 
@@ -948,6 +950,43 @@ stats_json() {
 	file_lines "$SCHED_OUT"
 	for l in "${LINES[@]}"; do [[ $l == '{'* ]] && n=$((n + 1)); done
 	[ $n -ge "$1" ]
+}
+
+# 13. idle -----------------------------------------------------------------
+# Two tasks ping-pong 500 times through two FIFOs on an otherwise quiet
+# machine: each wakes the other while a CPU is idle and no task waits, so
+# the wake-up runs it there at once, without a trip through user space
+# (direct). At least half of the 1000 wake-ups must go that way.
+t_idle_run() {
+	local d0
+
+	sched_start -j -i 1
+	wait_until 10 last_json || fail "no stats line"
+	jget "$V" direct; d0=$V
+	mkfifo "$FIFODIR/ping" "$FIFODIR/pong" || fail "mkfifo"
+	pingpong 3<"$FIFODIR/ping" 4>"$FIFODIR/pong" &
+	PIDS+=($!)
+	pingpong first 4>"$FIFODIR/ping" 3<"$FIFODIR/pong" &
+	PIDS+=($!)
+	reap 60
+	sched_check "after the ping-pong"
+	sched_stop
+	jget "$FINAL" direct
+	tdiag "direct $d0 -> $V over 1000 wake-ups"
+	[ $((V - d0)) -ge 500 ] ||
+		fail "only $((V - d0)) of 1000 wake-ups ran at once on an idle CPU"
+}
+
+# pingpong [first]: 500 rounds of reading a line on fd 3 and writing one on
+# fd 4; "first" writes before its first read
+pingpong() {
+	local i
+
+	[ "${1:-}" = first ] && echo >&4
+	for ((i = 0; i < 500; i++)); do
+		read -r -u 3 _ || exit 1
+		[ "${1:-}" = first ] && [ $i -eq 499 ] || echo >&4
+	done
 }
 
 # =======================================================================
