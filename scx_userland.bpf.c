@@ -52,7 +52,9 @@
  * or its stats timer. It waits in a DSQ of its own and runs ahead of the
  * decided tasks once fewer than nr_cpus of them are queued, or once it has
  * waited a full slice, so user space keeps a few decisions in hand without
- * ever being starved into a watchdog stall.
+ * ever being starved into a watchdog stall. Woken when no CPU is idle and
+ * that point is reached, it preempts a CPU rather than wait for a slice to
+ * end: the tasks it is about to decide for would wait as long.
  *
  * Per-task state the policy needs across sleeps (vtime, and the runtime at
  * which it was decided) lives here in task local storage and travels in
@@ -111,14 +113,26 @@ struct {
 
 #define stat_inc(field)	__sync_fetch_and_add(&stats.field, 1)
 
-static void kick_idle_cpu(const struct task_struct *p)
+/* Wake an idle CPU @p may run on; false if none is idle. */
+static bool kick_idle_cpu(const struct task_struct *p)
 {
 	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
 
-	if (cpu >= 0) {
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-		stat_inc(kicks);
-	}
+	if (cpu < 0)
+		return false;
+	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	stat_inc(kicks);
+	return true;
+}
+
+/* Run the scheduler ahead of decided tasks when they run low. */
+static bool usersched_due(void)
+{
+	s32 nr = scx_bpf_dsq_nr_queued(SHARED_DSQ) +
+		 scx_bpf_dsq_nr_queued(FALLBACK_DSQ);
+
+	return nr < (s32)nr_cpus ||
+	       bpf_ktime_get_ns() - usersched_enq_ns > slice_ns;
 }
 
 /*
@@ -191,7 +205,16 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		usersched_enq_ns = bpf_ktime_get_ns();
 		ul_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
 		stat_inc(enq_kernel);
-		kick_idle_cpu(p);
+		/*
+		 * Woken with no CPU idle while decided tasks run low: without
+		 * a preemption it would wait for a running task's slice to
+		 * end, and so would every task waiting for a decision.
+		 */
+		if (!kick_idle_cpu(p) && (enq_flags & SCX_ENQ_WAKEUP) &&
+		    usersched_due()) {
+			scx_bpf_kick_cpu(scx_bpf_task_cpu(p), SCX_KICK_PREEMPT);
+			stat_inc(preempts);
+		}
 		return;
 	}
 
@@ -271,16 +294,6 @@ static long drain_one(struct bpf_dynptr *dynptr, void *ctx)
 
 	/* Stop when the dispatch batch is full; the rest waits in the ring. */
 	return scx_bpf_dispatch_nr_slots() ? 0 : 1;
-}
-
-/* Run the scheduler ahead of decided tasks when they run low. */
-static bool usersched_due(void)
-{
-	s32 nr = scx_bpf_dsq_nr_queued(SHARED_DSQ) +
-		 scx_bpf_dsq_nr_queued(FALLBACK_DSQ);
-
-	return nr < (s32)nr_cpus ||
-	       bpf_ktime_get_ns() - usersched_enq_ns > slice_ns;
 }
 
 SEC("struct_ops/userland_dispatch")

@@ -388,6 +388,7 @@ static void print_stats(struct scx_userland *skel, bool final)
 		{ "bad_rec", k->bad_rec },
 		{ "usersched_runs", k->usersched_runs },
 		{ "kicks", k->kicks },
+		{ "preempts", k->preempts },
 		{ "consumed", u->consumed },
 		{ "submitted", u->submitted },
 		{ "queued", nr_queued },

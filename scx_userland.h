@@ -56,6 +56,7 @@ struct ul_stats {
 	__u64	bad_rec;	/* nonsense pid or short record */
 	__u64	usersched_runs;	/* times the scheduler task was dispatched */
 	__u64	kicks;		/* idle CPUs kicked because work waits */
+	__u64	preempts;	/* CPUs preempted for the woken scheduler */
 };
 
 #endif /* __SCX_USERLAND_H */

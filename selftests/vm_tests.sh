@@ -63,6 +63,7 @@ TESTS=(
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
 	"stats       90  -j: per-line and final invariants between the counters"
 	"idle        60  two tasks ping-pong 500 times: >= half the wake-ups run at once (direct)"
+	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
 )
 
 # ---- small builtins-only helpers -------------------------------------
@@ -854,8 +855,8 @@ t_stress_mix_run() {
 t_stats_run() {
 	local i l prev f v p wsum ksum nlines=0 bad
 	local fields=(enq_kernel enq_user enq_fallback direct dispatched stale not_queued
-		exited bad_rec usersched_runs kicks consumed submitted uring_full
-		pool_full short_rec yields sleeps)
+		exited bad_rec usersched_runs kicks preempts consumed submitted
+		uring_full pool_full short_rec yields sleeps)
 
 	sched_start -j -i 1
 	gate_init
@@ -987,6 +988,32 @@ pingpong() {
 		read -r -u 3 _ || exit 1
 		[ "${1:-}" = first ] && [ $i -eq 499 ] || echo >&4
 	done
+}
+
+# 14. wakeup ---------------------------------------------------------------
+# One hog per CPU keeps every CPU busy while a task naps and wakes 100
+# times. A woken task goes through user space; the scheduler task, woken
+# with no CPU idle and fewer decided tasks than CPUs queued, preempts a CPU
+# (preempts) instead of waiting for a hog's slice to end. The napper must
+# finish, and preempts must grow by at least 10.
+t_wakeup_run() {
+	local i sp
+
+	NCPU=$(nproc)
+	sched_start -j -i 0
+	gate_init
+	for ((i = 0; i < NCPU; i++)); do gated spin; done
+	gate_open
+	( for ((i = 0; i < 100; i++)); do nap 0.01 || :; done ) &
+	sp=$!
+	wait_until 60 none_alive "$sp" || fail "the napper still runs after 60 s"
+	wait "$sp" || fail "the napper exited non-zero"
+	sched_check "after the naps"
+	stop_all
+	sched_stop
+	jget "$FINAL" preempts
+	tdiag "preempts $V"
+	[ "$V" -ge 10 ] || fail "preempts $V: the woken scheduler never preempted"
 }
 
 # =======================================================================
