@@ -125,13 +125,17 @@ static bool kick_idle_cpu(const struct task_struct *p)
 	return true;
 }
 
+/* Tasks the kernel holds ready to run: decided, or past a full ring. */
+static s32 nr_ready(void)
+{
+	return scx_bpf_dsq_nr_queued(SHARED_DSQ) +
+	       scx_bpf_dsq_nr_queued(FALLBACK_DSQ);
+}
+
 /* Run the scheduler ahead of decided tasks when they run low. */
 static bool usersched_due(void)
 {
-	s32 nr = scx_bpf_dsq_nr_queued(SHARED_DSQ) +
-		 scx_bpf_dsq_nr_queued(FALLBACK_DSQ);
-
-	return nr < (s32)nr_cpus ||
+	return nr_ready() < (s32)nr_cpus ||
 	       bpf_ktime_get_ns() - usersched_enq_ns > slice_ns;
 }
 
@@ -142,8 +146,7 @@ static bool usersched_due(void)
  */
 static bool nothing_waits(void)
 {
-	return !scx_bpf_dsq_nr_queued(SHARED_DSQ) &&
-	       !scx_bpf_dsq_nr_queued(FALLBACK_DSQ) &&
+	return !nr_ready() &&
 	       !bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA);
 }
 
