@@ -103,15 +103,11 @@ state() { STATE=none; [ -r $SX/state ] && read -r STATE < $SX/state; }
 ops() { OPS=; [ -r $SX/root/ops ] && read -r OPS 2> /dev/null < $SX/root/ops; }
 enseq() { ENSEQ=0; read -r ENSEQ < $SX/enable_seq; }
 is_state() { state; [ "$STATE" = "$1" ]; }
+# is_ours: sched_ext is enabled, with our scheduler
+is_ours() { state; ops; [ "$STATE" = enabled ] && [ "$OPS" = userland ]; }
 
-# alive PID: the process exists and is not a zombie
-alive() {
-	local s
-
-	read -r s 2> /dev/null < "/proc/$1/stat" || return 1
-	s=${s##*) }
-	[[ ${s:0:1} != [ZX] ]]
-}
+# alive PID: the process exists and is not a zombie (sets PS, see procstat)
+alive() { procstat "$1" && [[ ${PS[0]} != [ZX] ]]; }
 
 none_alive() {
 	local p
@@ -261,8 +257,7 @@ set_ext() {
 # up_or_dead: our scheduler is enabled, or it died trying
 up_or_dead() {
 	alive "$SCHED_PID" || return 0
-	state; ops
-	[ "$STATE" = enabled ] && [ "$OPS" = userland ]
+	is_ours
 }
 
 # sched_start ARGS...: start scx_userland in the background (output in
@@ -286,9 +281,7 @@ sched_start() {
 # sched_check: our scheduler still runs and is the one enabled
 sched_check() {
 	alive "$SCHED_PID" || fail "scx_userland died (${1:-})"
-	state; ops
-	[ "$STATE" = enabled ] && [ "$OPS" = userland ] ||
-		fail "state '$STATE', ops '$OPS' ${1:+($1)}"
+	is_ours || fail "state '$STATE', ops '$OPS' ${1:+($1)}"
 }
 
 # sched_stop: SIGINT; it must exit 0 within 20 s, print a final stats line
@@ -367,13 +360,19 @@ t_load_run() {
 	[ $n -eq 0 ] || fail "$n lines on stderr"
 }
 
-stats_lines() {
-	local l n=0
+# count_out GLOB: lines of the scheduler's output matching GLOB into N
+count_out() {
+	local l
 
+	N=0
 	file_lines "$SCHED_OUT"
-	for l in "${LINES[@]}"; do [[ $l == stats:* ]] && n=$((n + 1)); done
-	[ $n -ge "$1" ]
+	for l in "${LINES[@]}"; do
+		# shellcheck disable=SC2053 # a glob on purpose
+		[[ $l == $1 ]] && N=$((N + 1))
+	done
 }
+
+stats_lines() { count_out 'stats:*'; [ $N -ge "$1" ]; }
 
 # 2. progress -------------------------------------------------------------
 # Full mode: every task, this shell included, is scheduled through user
@@ -607,12 +606,13 @@ t_fork_storm_run() {
 # other CPUs meanwhile: with a long slice (-s) they keep them, so that user
 # space cannot run before the whole burst has been enqueued.
 burst() {
-	local n=$1 i hog=
+	local n=$1 i ncpu hog=
 
 	shift
 	sched_start -j "$@"
 	if [ -n "${BURST_HOG:-}" ]; then
-		for ((i = 1; i < $(nproc); i++)); do
+		ncpu=$(nproc)
+		for ((i = 1; i < ncpu; i++)); do
 			spin &
 			hog+=" $!"
 		done
@@ -715,8 +715,6 @@ t_hotplug_setup() {
 }
 
 t_hotplug_run() {
-	local v restarts
-
 	sched_start -j -i 1
 	gate_init
 	gated spin; gated spin
@@ -727,12 +725,10 @@ t_hotplug_run() {
 	[ "$(nproc)" -ge 2 ] || fail "cpu1 still offline"
 	stop_all
 	sched_stop
-	file_lines "$SCHED_OUT"
-	restarts=0
-	for v in "${LINES[@]}"; do [[ $v == restarting* ]] && restarts=$((restarts + 1)); done
-	tdiag "'restarting' printed $restarts times"
-	[ $restarts -eq "${RESTARTS:-0}" ] ||
-		fail "${RESTARTS:-0} restarts seen, $restarts printed"
+	count_out 'restarting*'
+	tdiag "'restarting' printed $N times"
+	[ $N -eq "${RESTARTS:-0}" ] ||
+		fail "${RESTARTS:-0} restarts seen, $N printed"
 }
 
 # hotplug_step 0|1: take cpu1 off/online and wait for the scheduler to be
@@ -758,8 +754,7 @@ hotplug_step() {
 reenabled() {
 	enseq
 	[ "$ENSEQ" -gt "$1" ] || return 1
-	state; ops
-	[ "$STATE" = enabled ] && [ "$OPS" = userland ]
+	is_ours
 }
 
 t_hotplug_cleanup() {
@@ -884,10 +879,9 @@ t_stats_run() {
 		IFS=, read -r -a h <<< "${BASH_REMATCH[1]}"
 		[ ${#h[@]} -eq 24 ] || fail "histogram has ${#h[@]} buckets"
 		wsum=0; for v in "${h[@]}"; do wsum=$((wsum + v)); done
-		jget "$l" submitted
-		[ "$wsum" -eq "$V" ] || fail "line $nlines: sum(wait_hist) $wsum != submitted $V"
-		jget "$l" consumed; ksum=$V
 		jget "$l" submitted; v=$V
+		[ "$wsum" -eq "$v" ] || fail "line $nlines: sum(wait_hist) $wsum != submitted $v"
+		jget "$l" consumed; ksum=$V
 		jget "$l" queued; v=$((v + V))
 		jget "$l" short_rec; v=$((v + V))
 		[ "$ksum" -eq "$v" ] ||
@@ -945,13 +939,7 @@ t_stats_run() {
 	tdiag "final:$bad"
 }
 
-stats_json() {
-	local l n=0
-
-	file_lines "$SCHED_OUT"
-	for l in "${LINES[@]}"; do [[ $l == '{'* ]] && n=$((n + 1)); done
-	[ $n -ge "$1" ]
-}
+stats_json() { count_out '{*'; [ $N -ge "$1" ]; }
 
 # 13. idle -----------------------------------------------------------------
 # Two tasks ping-pong 500 times through two FIFOs on an otherwise quiet
@@ -1053,7 +1041,8 @@ child() {
 	exit 0
 }
 
-# cleanup NAME: after the child, whatever happened to it. Sets CLEAN_ERR.
+# cleanup NAME: after the child, whatever happened to it. Sets CLEAN_ERR;
+# fails if sched_ext is not disabled in the end.
 cleanup() {
 	local p pg
 
@@ -1072,9 +1061,9 @@ cleanup() {
 	if declare -F "t_${1}_cleanup" > /dev/null; then
 		"t_${1}_cleanup"
 	fi
-	if ! wait_until 30 is_state disabled; then
-		CLEAN_ERR+="${CLEAN_ERR:+; }state '$STATE' 30 s after cleanup"
-	fi
+	wait_until 30 is_state disabled && return 0
+	CLEAN_ERR+="${CLEAN_ERR:+; }state '$STATE' 30 s after cleanup"
+	return 1
 }
 
 usage() {
@@ -1148,12 +1137,9 @@ main() {
 			export KMARK
 			timeout -k 10 "$to" "$BASH" "$SELF" --child "$n"
 			rc=$?
-			TEST=$n cleanup "$n"
 			[ $rc -eq 124 ] || [ $rc -eq 137 ] && diag "$n: timed out after $to s"
-			if [ -n "$CLEAN_ERR" ]; then
-				diag "$n: cleanup: $CLEAN_ERR"
-				[[ $CLEAN_ERR == *state* ]] && rc=1
-			fi
+			TEST=$n cleanup "$n" || rc=1
+			[ -z "$CLEAN_ERR" ] || diag "$n: cleanup: $CLEAN_ERR"
 			dmesg_new
 			if [ -n "$KBAD" ]; then
 				diag "$n: kernel log: $KBAD"
