@@ -113,6 +113,16 @@ $(PROG): $(SRCDIR)/scx_userland.c $(HDRS) $(INC)/scx_userland.bpf.skel.h $(LIBBP
 	$(call msg,CC,$(notdir $@))
 	$(Q)$(CC) $(CFLAGS_USER) $< $(LIBBPF) $(LDLIBS) -o $@
 
+# The host micro-benchmark of the queue (make bench): the scheduler's C
+# file compiled in, with a node pool large enough for 100k queued tasks.
+QUEUE_BENCH := $(OUT)/bench/queue_bench
+
+$(QUEUE_BENCH): $(SRCDIR)/bench/queue_bench.c $(SRCDIR)/scx_userland.c $(HDRS) \
+		$(INC)/scx_userland.bpf.skel.h $(LIBBPF)
+	$(call msg,CC,$(notdir $@))
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_USER) -DUL_POOL_SIZE=262144 $< $(LIBBPF) $(LDLIBS) -o $@
+
 # ---- running and testing -----------------------------------------------
 
 run: setup $(PROG)
@@ -122,7 +132,7 @@ test: setup $(PROG)
 	$(Q)$(MAKE) -C $(SRCDIR)/selftests O=$(OUT) KSRC=$(KSRC) all
 	$(Q)$(SRCDIR)/scripts/test.sh $(OUT)
 
-bench: setup $(PROG)
+bench: setup $(PROG) $(QUEUE_BENCH)
 	$(Q)$(SRCDIR)/scripts/bench.sh $(OUT)
 
 CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h $(SRCDIR)/include/scx/*.h \

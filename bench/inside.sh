@@ -319,7 +319,7 @@ cpu_mix() {
 
 # syscalls L: one messaging run, the scheduler's syscalls and CPU counted
 syscalls() {
-	local L=$1 pp w k c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1
+	local L=$1 pp w k c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1 d0 d1
 	local ps=$out/$L.perfstat.csv cnt=submitted enq=enq_user
 
 	[ "$L" = peer ] && cnt=disp enq=enq
@@ -399,11 +399,10 @@ part2() {
 	alive "$L" cyclictest
 	put "$L.cpu_bogo_ops_s" "$(cpu_mix)"
 	note "$L: stress-ng --cpu 4: $(grep "^$L.cpu_bogo" "$raw" | cut -d= -f2) bogo ops/s"
-	alive "$L" "cpu mix"
 	[ "$L" = eevdf ] && return
 
-	alive "$L" "cpu mix" && syscalls "$L" && alive "$L" "syscall window"
-	alive "$L" "syscall window" && profile "$L" && alive "$L" profile
+	alive "$L" "cpu mix" && syscalls "$L" &&
+		alive "$L" "syscall window" && profile "$L" && alive "$L" profile
 	mem "$L" after
 	stop_sched "$L" main
 

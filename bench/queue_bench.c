@@ -14,7 +14,7 @@
  *
  * The rbtree is the scheduler's own: scx_userland.c is compiled into this
  * file with its main() renamed, and queue_push(), queue_first() and
- * queue_remove() are called as the scheduler calls them. The Makefile
+ * queue_remove() are called as the scheduler calls them. The top Makefile
  * builds it with a pool large enough for 100k tasks.
  *
  * The list walks from its head to the first task with a larger or equal

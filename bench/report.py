@@ -59,6 +59,12 @@ def div(a, b):
     return a / b
 
 
+def growth(q, key="ns_per_op"):
+    """@key at 100k queued tasks over @key at 1k, from read_queue()"""
+    q = q or {}
+    return div(q.get(100000, {}).get(key), q.get(1000, {}).get(key))
+
+
 def fmt(x, digits=2):
     if x is None:
         return "n/a"
@@ -252,9 +258,6 @@ def main():
     queue = read_queue(os.path.join(work, "queue.txt"))
     S = {s: sched_results(raw, s, work) for s in SCHEDS}
 
-    def rel(a, b):
-        return div(a, b)
-
     def wl(s, key):
         r = S[s]
         if key == "messaging":
@@ -267,10 +270,10 @@ def main():
 
     keys = ("messaging", "pipe", "avg_us", "p99_us", "max_us", "cpu")
     ratios = {
-        "ours_over_peer": {k: rel(wl("ours", k), wl("peer", k)) for k in keys},
-        "ours_over_eevdf": {k: rel(wl("ours", k), wl("eevdf", k))
+        "ours_over_peer": {k: div(wl("ours", k), wl("peer", k)) for k in keys},
+        "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
-        "peer_over_eevdf": {k: rel(wl("peer", k), wl("eevdf", k))
+        "peer_over_eevdf": {k: div(wl("peer", k), wl("eevdf", k))
                             for k in keys},
     }
 
@@ -303,13 +306,7 @@ def main():
              None if rss is None else rss / MIB,
              rss is not None and rss / MIB <= GOAL_RSS_MIB,
              None if prss is None else prss / MIB)
-    rb, li = queue.get("rbtree", {}), queue.get("list", {})
-    g = None
-    if 1000 in rb and 100000 in rb:
-        g = rb[100000]["ns_per_op"] / rb[1000]["ns_per_op"]
-    gl = None
-    if 1000 in li and 100000 in li:
-        gl = li[100000]["ns_per_op"] / li[1000]["ns_per_op"]
+    g, gl = growth(queue.get("rbtree")), growth(queue.get("list"))
     goal("queue cost growth t(100k)/t(1k) (log n: 1.67, n: 100)",
          f"<= {GOAL_GROWTH:.2f}", g, g is not None and g <= GOAL_GROWTH, gl)
     nr = num(raw.get("rounds"))
@@ -357,11 +354,11 @@ def main():
         json.dump(doc, f, indent=1, sort_keys=False)
         f.write("\n")
 
-    write_md(os.path.join(res, "latest.md"), doc, raw)
+    write_md(os.path.join(res, "latest.md"), doc)
     write_plot_data(work, doc)
 
 
-def write_md(path, doc, raw):
+def write_md(path, doc):
     m, S, R, Q = doc["meta"], doc["schedulers"], doc["ratios"], \
         doc["queue_ns_per_op"]
     L = []
@@ -513,7 +510,7 @@ def write_md(path, doc, raw):
     a("")
     a("| Symbol | Peer | Ours |")
     a("|---|---|---|")
-    first = ["[k] __sys_bpf", "[k] _copy_from_user"]
+    first = [f"[k] {s}" for s in SYSCALL_SYMS]
     syms = first + sorted((set(p["profile"]) | set(o["profile"])) -
                           set(first))
 
@@ -554,15 +551,15 @@ def write_md(path, doc, raw):
     a("")
     if 1000 in rb and 100000 in rb:
         a(f"From 1k to 100k tasks the rbtree's time per operation grows "
-          f"{fmt(div(rb[100000]['ns_per_op'], rb[1000]['ns_per_op']))}x "
+          f"{fmt(growth(rb))}x "
           f"(log n predicts {LOG_RATIO:.2f}x, the goal allows "
           f"{GOAL_GROWTH:.2f}x) and its mean depth "
-          f"{fmt(div(rb[100000].get('depth_avg'), rb[1000].get('depth_avg')))}"
+          f"{fmt(growth(rb, 'depth_avg'))}"
           "x; the list's time grows "
-          f"{fmt(div(li.get(100000, {}).get('ns_per_op'), li.get(1000, {}).get('ns_per_op')), 0)}"
+          f"{fmt(growth(li), 0)}"
           "x (n predicts 100x). Time past the depth's growth is the "
           "cost of cache misses once the nodes outgrow the caches "
-          "(a node is 64 bytes).")
+          "(a node is 56 bytes).")
         a("")
     health = problems("peer", S["peer"], m["rounds"]) + \
         problems("ours", S["ours"], m["rounds"])
@@ -596,16 +593,16 @@ def write_plot_data(work, doc):
     S, Q = doc["schedulers"], doc["queue_ns_per_op"]
     e = S["eevdf"]
 
-    def relto(key, get):
+    def relto(get):
         base = get(e)
         return [div(get(S[s]), base) for s in SCHEDS]
 
     rows = [
-        ("messaging", relto("m", lambda r: r["messaging_median_s"])),
-        ("pipe", relto("p", lambda r: r["pipe_us_per_op"])),
-        ("wake-up\\navg", relto("a", lambda r: r["cyclictest"]["avg_us"])),
-        ("wake-up\\np99", relto("9", lambda r: r["cyclictest"]["p99_us"])),
-        ("CPU mix\\nops/s", relto("c", lambda r: r["cpu_bogo_ops_s"])),
+        ("messaging", relto(lambda r: r["messaging_median_s"])),
+        ("pipe", relto(lambda r: r["pipe_us_per_op"])),
+        ("wake-up\\navg", relto(lambda r: r["cyclictest"]["avg_us"])),
+        ("wake-up\\np99", relto(lambda r: r["cyclictest"]["p99_us"])),
+        ("CPU mix\\nops/s", relto(lambda r: r["cpu_bogo_ops_s"])),
     ]
 
     def v(x):

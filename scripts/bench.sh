@@ -18,8 +18,8 @@
 #
 # Logs and raw results stay in BUILD_DIR/bench. Knobs (environment):
 # BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS (see bench/inside.sh),
-# BENCH_TIMEOUT (seconds for the VM, default 1500), BENCH_VNG=1 (boot with
-# virtme-ng directly instead of scripts/vm.sh).
+# BENCH_TIMEOUT (seconds for the VM, default 1500); scripts/vm.sh's KERNEL
+# and SCX_VM_KVM.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,8 +64,7 @@ peer=$out/peer/build/bin/scx_userland
 
 # ---- 2. the queue, on the host --------------------------------------------------
 say "queue micro-benchmark (host)"
-make -C "$src/bench" O="$out" KSRC="$ksrc" > "$work/queue-build.log" 2>&1 ||
-	{ cat "$work/queue-build.log"; die "queue_bench did not build"; }
+[ -x "$out/bench/queue_bench" ] || die "no $out/bench/queue_bench: run make bench"
 "$out/bench/queue_bench" | tee "$work/queue.txt"
 
 # ---- 3. the VM ------------------------------------------------------------------
@@ -88,17 +87,8 @@ inside=("$src/bench/inside.sh" "$out/scx_userland" "$peer")
 # is absolute), and none can shadow the output directory.
 cd /
 boot() {
-	if [ -x "$src/scripts/vm.sh" ] && [ "${BENCH_VNG:-0}" != 1 ]; then
-		"$src/scripts/vm.sh" -t "$vm_tmo" -c 2 -m 2G -o "$work/vm" -- \
-			env "${envs[@]}" "${inside[@]}" 2>&1 | tee "$work/vm.log"
-	else
-		# virtme-ng straight, always emulated (TCG)
-		set -- "$cache"/kernel/current/usr/lib/modules/*/vmlinuz
-		timeout "$vm_tmo" vng --disable-kvm --cpus 2 --memory 2G \
-			--rwdir "$work/vm=$work/vm" --run "$1" -- \
-			"$(printf '%q ' env SCX_OUT="$work/vm" "${envs[@]}" "${inside[@]}")" \
-			2>&1 | tee "$work/vm.log"
-	fi
+	"$src/scripts/vm.sh" -t "$vm_tmo" -c 2 -m 2G -o "$work/vm" -- \
+		env "${envs[@]}" "${inside[@]}" 2>&1 | tee "$work/vm.log"
 }
 # A guest that died before the end (the script's last line missing) is
 # booted once more; the first attempt's logs are kept and reported.
