@@ -115,12 +115,11 @@ $(PROG): $(SRCDIR)/scx_userland.c $(HDRS) $(INC)/scx_userland.bpf.skel.h $(LIBBP
 
 # The host micro-benchmark of the queue (make bench): the scheduler's C
 # file compiled in, with a node pool large enough for 100k queued tasks.
-QUEUE_BENCH := $(OUT)/bench/queue_bench
+QUEUE_BENCH := $(OUT)/queue_bench
 
 $(QUEUE_BENCH): $(SRCDIR)/bench/queue_bench.c $(SRCDIR)/scx_userland.c $(HDRS) \
 		$(INC)/scx_userland.bpf.skel.h $(LIBBPF)
 	$(call msg,CC,$(notdir $@))
-	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_USER) -DUL_POOL_SIZE=262144 $< $(LIBBPF) $(LDLIBS) -o $@
 
 # ---- running and testing -----------------------------------------------

@@ -64,8 +64,8 @@ peer=$out/peer/build/bin/scx_userland
 
 # ---- 2. the queue, on the host --------------------------------------------------
 say "queue micro-benchmark (host)"
-[ -x "$out/bench/queue_bench" ] || die "no $out/bench/queue_bench: run make bench"
-"$out/bench/queue_bench" | tee "$work/queue.txt"
+[ -x "$out/queue_bench" ] || die "no $out/queue_bench: run make bench"
+"$out/queue_bench" | tee "$work/queue.txt"
 
 # ---- 3. the VM ------------------------------------------------------------------
 # The host's facts, for the report: the guest sees only an emulated CPU.
