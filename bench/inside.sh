@@ -11,13 +11,16 @@
 # Part 1, in $BENCH_ROUNDS rounds, the order of the three rotated each
 # round so that a drift of the (shared, emulating) host hits all alike;
 # each sched_ext scheduler is loaded afresh for its turn:
-#   messaging   perf bench sched messaging $BENCH_MSG, twice a turn
+#   messaging   perf bench sched messaging $BENCH_MSG, 3 times a turn
 #   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
+#   cpu mix     stress-ng --cpu 4 for $BENCH_CPU_SECS s, once a turn:
+#               bogo ops/s
+# A single run of these says little: under emulation one messaging run
+# may take twice as long as the next on the same scheduler.
 #
 # Part 2, one scheduler after the other:
 #   cyclictest  2 SCHED_OTHER threads, 1 ms period, for $BENCH_SECS s,
 #               while stress-ng --cpu 2 runs: wake-up latency
-#   cpu mix     stress-ng --cpu 4 for $BENCH_SECS s: bogo ops/s
 # and of each user-space scheduler:
 #   - VmRSS, VmLck, VmHWM of its process, fresh at the default pid_max,
 #     after all its workloads, and fresh again at pid_max 4194304;
@@ -39,7 +42,8 @@
 #   inside.sh OURS PEER
 #
 # Environment: SCX_OUT (required), BENCH_MSG (messaging arguments, default
-# "-g 2 -l 100"), BENCH_ROUNDS (3), BENCH_PIPE (3000), BENCH_SECS (10).
+# "-g 2 -l 100"), BENCH_ROUNDS (5), BENCH_PIPE (3000), BENCH_SECS (10),
+# BENCH_CPU_SECS (5).
 set -uo pipefail
 
 ours=$(readlink -f "${1:?usage: inside.sh OURS PEER}")
@@ -47,9 +51,11 @@ peer=$(readlink -f "${2:?usage: inside.sh OURS PEER}")
 out=$(readlink -f "${SCX_OUT:?SCX_OUT must name a writable directory}")
 msg_args=${BENCH_MSG:--g 2 -l 100}
 read -ra msg <<< "$msg_args"
-rounds=${BENCH_ROUNDS:-3}
+rounds=${BENCH_ROUNDS:-5}
 pipe_loops=${BENCH_PIPE:-3000}
 secs=${BENCH_SECS:-10}
+cpu_secs=${BENCH_CPU_SECS:-5}
+msg_per_turn=3
 tmo=600				# seconds before a workload counts as hung
 
 raw=$out/raw.txt
@@ -108,8 +114,10 @@ put guest_cpus "$(nproc)"
 put guest_mem_mib "$(awk '/MemTotal/ {printf "%d", $2 / 1024}' /proc/meminfo)"
 put messaging_args "$msg_args"
 put rounds "$rounds"
+put messaging_per_turn "$msg_per_turn"
 put pipe_loops "$pipe_loops"
 put workload_secs "$secs"
+put cpu_mix_secs "$cpu_secs"
 put clk_tck "$(getconf CLK_TCK)"
 put perf_version "$(perf --version 2>/dev/null | awk '{print $3}')"
 for s in __sys_bpf _copy_from_user; do
@@ -263,13 +271,13 @@ pipe() {
 
 # turn L R: L's turn in round R of part 1
 turn() {
-	local L=$1 r=$2 i t
+	local L=$1 r=$2 i t c
 
 	if [ "$L" != eevdf ] && ! start_sched "$L"; then
 		put "$L.messaging.$r.1" fail
 		return
 	fi
-	for i in 1 2; do
+	for i in $(seq "$msg_per_turn"); do
 		t=$(messaging)
 		put "$L.messaging.$r.$i" "$t"
 		alive "$L" "messaging, round $r"
@@ -277,8 +285,11 @@ turn() {
 	t=$(pipe)
 	put "$L.pipe.$r" "$t"
 	alive "$L" "pipe, round $r"
+	c=$(cpu_mix)
+	put "$L.cpu.$r" "$c"
+	alive "$L" "cpu mix, round $r"
 	note "$L: round $r: messaging $(grep "^$L.messaging.$r\." "$raw" |
-		cut -d= -f2 | tr '\n' ' ')s, pipe $t us/op"
+		cut -d= -f2 | tr '\n' ' ')s, pipe $t us/op, cpu mix $c bogo ops/s"
 	[ "$L" = eevdf ] || stop_sched "$L" "round$r"
 }
 
@@ -311,7 +322,7 @@ cyclic() {
 }
 
 cpu_mix() {
-	timeout "$tmo" stress-ng --cpu 4 --timeout "${secs}s" --metrics-brief 2>&1 |
+	timeout "$tmo" stress-ng --cpu 4 --timeout "${cpu_secs}s" --metrics-brief 2>&1 |
 		awk '/metrc:.* cpu +[0-9]/ {
 			for (i = 1; i <= NF; i++) if ($i == "cpu") print $(i + 5); ok = 1
 		} END {if (!ok) print "fail"}'
@@ -396,12 +407,9 @@ part2() {
 	fi
 	cyclic "$L"
 	note "$L: cyclictest: $(grep "^$L.cyc_" "$raw" | cut -d. -f2- | tr '\n' ' ')"
-	alive "$L" cyclictest
-	put "$L.cpu_bogo_ops_s" "$(cpu_mix)"
-	note "$L: stress-ng --cpu 4: $(grep "^$L.cpu_bogo" "$raw" | cut -d= -f2) bogo ops/s"
 	[ "$L" = eevdf ] && return
 
-	alive "$L" "cpu mix" && syscalls "$L" &&
+	alive "$L" cyclictest && syscalls "$L" &&
 		alive "$L" "syscall window" && profile "$L" && alive "$L" profile
 	mem "$L" after
 	stop_sched "$L" main

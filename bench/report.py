@@ -13,6 +13,7 @@ its goal says MISS, one that could not be measured says n/a.
 import json
 import math
 import os
+import random
 import re
 import statistics
 import sys
@@ -29,6 +30,7 @@ GOAL_RSS_MIB = 16.0      # at both pid_max
 # the logs (1.67); linear growth would be 100
 LOG_RATIO = math.log2(100000) / math.log2(1000)
 GOAL_GROWTH = 2 * LOG_RATIO
+RESAMPLES = 10000        # bootstrap of a ratio of medians
 
 
 def read_kv(path):
@@ -63,6 +65,20 @@ def growth(q, key="ns_per_op"):
     """@key at 100k queued tasks over @key at 1k, from read_queue()"""
     q = q or {}
     return div(q.get(100000, {}).get(key), q.get(1000, {}).get(key))
+
+
+def ratio_ci90(a, b):
+    """90% bootstrap interval of median(a) / median(b), each list of runs
+    resampled on its own; a fixed seed, so the same runs give the same
+    interval. None unless both have at least 3 runs, none failed."""
+    if not all(len(x) >= 3 and all(isinstance(v, (int, float)) for v in x)
+               for x in (a, b)):
+        return None
+    rng = random.Random(1)
+    rs = sorted(div(statistics.median(rng.choices(a, k=len(a))),
+                    statistics.median(rng.choices(b, k=len(b)))) or 0
+                for _ in range(RESAMPLES))
+    return rs[int(0.05 * RESAMPLES)], rs[int(0.95 * RESAMPLES) - 1]
 
 
 def fmt(x, digits=2):
@@ -169,7 +185,7 @@ def sched_results(raw, s, work):
         "max_us": num(raw.get(s + ".cyc_max_us")),
         "samples": num(raw.get(s + ".cyc_samples")),
     }
-    r["cpu_bogo_ops_s"] = num(raw.get(s + ".cpu_bogo_ops_s"))
+    r["cpu_runs_bogo_ops_s"], r["cpu_bogo_ops_s"] = runs(s + ".cpu.")
     if s == "eevdf":
         return r
 
@@ -269,8 +285,12 @@ def main():
         return r["cyclictest"][key]
 
     keys = ("messaging", "pipe", "avg_us", "p99_us", "max_us", "cpu")
+    run_keys = {"messaging": "messaging_runs_s",
+                "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s"}
     ratios = {
         "ours_over_peer": {k: div(wl("ours", k), wl("peer", k)) for k in keys},
+        "ours_over_peer_ci90": {k: ratio_ci90(S["ours"][v], S["peer"][v])
+                                for k, v in run_keys.items()},
         "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
         "peer_over_eevdf": {k: div(wl("peer", k), wl("eevdf", k))
@@ -333,6 +353,8 @@ def main():
         "perf_version": raw.get("perf_version"),
         "messaging_args": raw.get("messaging_args"),
         "rounds": num(raw.get("rounds")),
+        "messaging_per_turn": num(raw.get("messaging_per_turn")),
+        "cpu_mix_secs": num(raw.get("cpu_mix_secs")),
         "pipe_loops": num(raw.get("pipe_loops")),
         "workload_secs": num(raw.get("workload_secs")),
         "pid_max_default": num(raw.get("pid_max_default")),
@@ -388,20 +410,32 @@ def write_md(path, doc):
           f"{fmt(g['peer'], 3)} | {fmt(g['eevdf'], 3)} | "
           f"**{g['result']}** |")
     a("")
+    c = R["ours_over_peer_ci90"].get("messaging")
+    if c:
+        a("The messaging goal against the peer compares two medians: "
+          f"ours/peer is {fmt(R['ours_over_peer']['messaging'], 2)}, with "
+          f"a 90% bootstrap interval of {c[0]:.2f}-{c[1]:.2f} (see "
+          "Workloads).")
+        a("")
     a("## Workloads")
     a("")
     a("| Workload | EEVDF | Peer | Ours | ours/peer | ours/EEVDF |")
     a("|---|---|---|---|---|---|")
 
+    def ci(key):
+        c = R["ours_over_peer_ci90"].get(key)
+        return f" ({c[0]:.2f}-{c[1]:.2f})" if c else ""
+
     def row(label, key, val, digits=2):
         vals = [val(S[s]) for s in SCHEDS]
         a(f"| {label} | " + " | ".join(fmt(v, digits) for v in vals) +
-          f" | {fmt(R['ours_over_peer'][key], 2)} | "
+          f" | {fmt(R['ours_over_peer'][key], 2)}{ci(key)} | "
           f"{fmt(R['ours_over_eevdf'][key], 2)} |")
 
     nr = m["rounds"] or 0
+    nm = nr * (m["messaging_per_turn"] or 0)
     row(f"perf bench sched messaging {m['messaging_args']}: median of "
-        f"{2 * nr:.0f}, s (lower is better)", "messaging",
+        f"{nm:.0f}, s (lower is better)", "messaging",
         lambda r: r["messaging_median_s"], 3)
     row(f"perf bench sched pipe -l {fmt(m['pipe_loops'], 0)}: median of "
         f"{nr:.0f}, us/op (lower is better)", "pipe",
@@ -411,13 +445,18 @@ def write_md(path, doc):
         row(f"cyclictest, 2 SCHED_OTHER threads, 1 ms, under stress-ng "
             f"--cpu 2: wake-up latency {label}, us (lower is better)", k,
             lambda r, k=k: r["cyclictest"][k], 0)
-    row(f"stress-ng --cpu 4, {fmt(m['workload_secs'], 0)} s: bogo ops/s "
-        "(higher is better)", "cpu", lambda r: r["cpu_bogo_ops_s"], 0)
+    row(f"stress-ng --cpu 4, {fmt(m['cpu_mix_secs'], 0)} s: bogo ops/s, "
+        f"median of {nr:.0f} (higher is better)", "cpu",
+        lambda r: r["cpu_bogo_ops_s"], 0)
     a("")
-    a(f"Messaging and pipe ran in {nr:.0f} rounds, the schedulers' order "
-      "rotated each round and the sched_ext ones loaded afresh for each "
-      "turn: messaging twice and pipe once a turn. Then cyclictest and the "
-      "CPU mix ran once under each, in the order EEVDF, peer, ours. "
+    a(f"Messaging, pipe and the CPU mix ran in {nr:.0f} rounds, the "
+      "schedulers' order rotated each round and the sched_ext ones loaded "
+      f"afresh for each turn: messaging {m['messaging_per_turn'] or 0:.0f} "
+      "times, pipe and the CPU mix once a turn. In brackets, the 90% "
+      "bootstrap interval of ours/peer (each scheduler's runs resampled "
+      f"{RESAMPLES:,} times, a fixed seed): an interval that holds 1.00 "
+      "means these runs cannot tell the two apart. Then cyclictest ran "
+      "once under each, in the order EEVDF, peer, ours. "
       "cyclictest samples (fewer: the threads woke less often): " +
       ", ".join(f"{NAMES[s]} {fmt(S[s]['cyclictest']['samples'], 0)}"
                 for s in SCHEDS) + ".")
@@ -426,7 +465,9 @@ def write_md(path, doc):
         a(f"- {NAMES[s]}: messaging, s: " +
           ", ".join(fmt(t, 3) for t in S[s]["messaging_runs_s"]) +
           "; pipe, us/op: " +
-          ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]))
+          ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]) +
+          "; CPU mix, bogo ops/s: " +
+          ", ".join(fmt(t, 1) for t in S[s]["cpu_runs_bogo_ops_s"]))
     a("")
     a("## Per task scheduled in user space")
     a("")

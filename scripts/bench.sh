@@ -17,9 +17,9 @@
 #            into README.md too
 #
 # Logs and raw results stay in BUILD_DIR/bench. Knobs (environment):
-# BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS (see bench/inside.sh),
-# BENCH_TIMEOUT (seconds for the VM, default 1500); scripts/vm.sh's KERNEL
-# and SCX_VM_KVM.
+# BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS, BENCH_CPU_SECS (see
+# bench/inside.sh), BENCH_TIMEOUT (seconds for the VM, default 1500);
+# scripts/vm.sh's KERNEL and SCX_VM_KVM.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,10 +78,11 @@ say "queue micro-benchmark (host)"
 	echo "commit=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)"
 } > "$work/host.txt"
 
-say "VM: EEVDF, the peer and ours, in one boot (5 to 15 minutes under TCG)"
+say "VM: EEVDF, the peer and ours, in one boot (8 to 20 minutes under TCG)"
 vm_tmo=${BENCH_TIMEOUT:-1500}
 envs=(BENCH_MSG="${BENCH_MSG:-}" BENCH_ROUNDS="${BENCH_ROUNDS:-}"
-	BENCH_PIPE="${BENCH_PIPE:-}" BENCH_SECS="${BENCH_SECS:-}")
+	BENCH_PIPE="${BENCH_PIPE:-}" BENCH_SECS="${BENCH_SECS:-}"
+	BENCH_CPU_SECS="${BENCH_CPU_SECS:-}")
 inside=("$src/bench/inside.sh" "$out/scx_userland" "$peer")
 # From /: the guest needs no working directory of ours (every path here
 # is absolute), and none can shadow the output directory.
