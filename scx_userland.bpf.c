@@ -53,8 +53,10 @@
  * decided tasks once fewer than nr_cpus of them are queued, or once it has
  * waited a full slice, so user space keeps a few decisions in hand without
  * ever being starved into a watchdog stall. Woken when no CPU is idle and
- * that point is reached, it preempts a CPU rather than wait for a slice to
- * end: the tasks it is about to decide for would wait as long.
+ * no decided task is left in the kernel, it preempts a CPU rather than
+ * wait for a slice to end: the tasks it is about to decide for would wait
+ * as long. While decided tasks remain it waits its turn: a preemption then
+ * only cuts a running task's slice short, which CPU-bound loads pay for.
  *
  * Per-task state the policy needs across sleeps (vtime, and the runtime at
  * which it was decided) lives here in task local storage and travels in
@@ -209,12 +211,12 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		ul_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
 		stat_inc(enq_kernel);
 		/*
-		 * Woken with no CPU idle while decided tasks run low: without
-		 * a preemption it would wait for a running task's slice to
-		 * end, and so would every task waiting for a decision.
+		 * Woken with no CPU idle and nothing decided left to run:
+		 * without a preemption it would wait for a running task's
+		 * slice to end, and so would every task waiting for a decision.
 		 */
 		if (!kick_idle_cpu(p) && (enq_flags & SCX_ENQ_WAKEUP) &&
-		    usersched_due()) {
+		    !nr_ready()) {
 			scx_bpf_kick_cpu(scx_bpf_task_cpu(p), SCX_KICK_PREEMPT);
 			stat_inc(preempts);
 		}

@@ -981,8 +981,8 @@ pingpong() {
 # 14. wakeup ---------------------------------------------------------------
 # One hog per CPU keeps every CPU busy while a task naps and wakes 100
 # times. A woken task goes through user space; the scheduler task, woken
-# with no CPU idle and fewer decided tasks than CPUs queued, preempts a CPU
-# (preempts) instead of waiting for a hog's slice to end. The napper must
+# with no CPU idle and no decided task queued, preempts a CPU (preempts)
+# instead of waiting for a hog's slice to end. The napper must
 # finish, and preempts must grow by at least 10.
 t_wakeup_run() {
 	local i sp
