@@ -22,10 +22,12 @@
  * operations is bounded by a budget of nodes visited, so that it finishes
  * in seconds at 100k tasks; the cost is reported per operation.
  *
- * Output, one line per structure and size, the best of three runs, and
+ * Output, one line per structure and size, the best of five runs, and
  * for the rbtree the mean and largest depth of its nodes at the end (the
  * root at depth 1), which shows the comparisons an insertion costs apart
- * from what the caches make of them:
+ * from what the caches make of them. The host is shared: the runs of one
+ * size are spread over time, one pass over every size after the other,
+ * so that a busy spell cannot slow all of them down.
  *   queue rbtree n 1000 ops 262144 ns_per_op 85.2 depth_avg 9.1 depth_max 12
  *   queue list n 1000 ops 67108 ns_per_op 850.3
  */
@@ -38,7 +40,7 @@
 #define SPACING		1000ULL		/* mean vtime between two tasks */
 #define TREE_OPS	(1U << 18)
 #define LIST_VISITS	(1ULL << 25)	/* list nodes walked, all ops together */
-#define NR_TRIALS	3
+#define NR_TRIALS	5
 
 static const unsigned int sizes[] = { 1000, 10000, 100000 };
 
@@ -208,36 +210,47 @@ static double list_run(unsigned int n, unsigned int ops)
 
 /* ---- driver --------------------------------------------------------- */
 
-static void report(const char *name, unsigned int n, unsigned int ops,
-		   double (*run)(unsigned int, unsigned int))
-{
-	double best = 0, ns;
-	int i;
+struct result {
+	double ns;		/* the best run's */
+	unsigned int ops;
+	double depth_avg;	/* the same in every run: same seed, same ops */
+	unsigned int depth_max;
+};
 
-	for (i = 0; i < NR_TRIALS; i++) {
-		ns = run(n, ops);
-		if (!i || ns < best)
-			best = ns;
-	}
-	printf("queue %s n %u ops %u ns_per_op %.1f", name, n, ops, best);
-	if (run == tree_run)
-		printf(" depth_avg %.1f depth_max %u", depth_avg, depth_max);
-	printf("\n");
-	fflush(stdout);
+static void best_of(struct result *res, unsigned int n, unsigned int ops,
+		    double (*run)(unsigned int, unsigned int))
+{
+	double ns = run(n, ops);
+
+	if (!res->ops || ns < res->ns)
+		res->ns = ns;
+	res->ops = ops;
 }
 
 int main(void)
 {
-	unsigned int i, n, list_ops;
+	struct result tree[ARRAY_SIZE(sizes)] = {}, list[ARRAY_SIZE(sizes)] = {};
+	unsigned int i, t, n, list_ops;
 
+	for (t = 0; t < NR_TRIALS; t++) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			n = sizes[i];
+			/* the walk is about n/2 nodes long: keep to the budget */
+			list_ops = LIST_VISITS / (n / 2);
+			if (list_ops > TREE_OPS)
+				list_ops = TREE_OPS;
+			best_of(&tree[i], n, TREE_OPS, tree_run);
+			tree[i].depth_avg = depth_avg;
+			tree[i].depth_max = depth_max;
+			best_of(&list[i], n, list_ops, list_run);
+		}
+	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		n = sizes[i];
-		/* the walk is about n/2 nodes long: keep to the visit budget */
-		list_ops = LIST_VISITS / (n / 2);
-		if (list_ops > TREE_OPS)
-			list_ops = TREE_OPS;
-		report("rbtree", n, TREE_OPS, tree_run);
-		report("list", n, list_ops, list_run);
+		printf("queue rbtree n %u ops %u ns_per_op %.1f depth_avg %.1f depth_max %u\n",
+		       sizes[i], tree[i].ops, tree[i].ns, tree[i].depth_avg,
+		       tree[i].depth_max);
+		printf("queue list n %u ops %u ns_per_op %.1f\n",
+		       sizes[i], list[i].ops, list[i].ns);
 	}
 	return 0;
 }

@@ -573,8 +573,9 @@ def write_md(path, doc):
     a("")
     a("## User-space queue (host micro-benchmark)")
     a("")
-    a("bench/queue_bench.c: ns per pop-smallest + insert, best of 3, on the "
-      "host (not emulated). Ours: the scheduler's rbtree "
+    a("bench/queue_bench.c: ns per pop-smallest + insert, the best of 5 "
+      "runs spread over time, on the host (not emulated). Ours: the "
+      "scheduler's rbtree "
       "(queue_push/queue_first/queue_remove); list: a vruntime-sorted "
       "linked list with O(n) insertion like the peer's.")
     a("")
