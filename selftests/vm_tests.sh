@@ -64,6 +64,7 @@ TESTS=(
 	"stats       90  -j: per-line and final invariants between the counters"
 	"idle        60  two tasks ping-pong 500 times: >= half the wake-ups run at once (direct)"
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
+	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 4"
 )
 
 # ---- small builtins-only helpers -------------------------------------
@@ -1002,6 +1003,34 @@ t_wakeup_run() {
 	jget "$FINAL" preempts
 	tdiag "preempts $V"
 	[ "$V" -ge 10 ] || fail "preempts $V: the woken scheduler never preempted"
+}
+
+# 15. busy -----------------------------------------------------------------
+# Two hogs per CPU: when one's slice ends, another, decided earlier, is
+# still queued to take its CPU. The scheduler task, woken by the record,
+# then waits its turn: a preemption would only cut a third hog's slice
+# short. Over 3 s, at least 50 enqueues must reach user space, and fewer
+# than a quarter as many preemptions happen (before 934be69, about one per
+# two enqueues).
+t_busy_run() {
+	local i eu
+
+	NCPU=$(nproc)
+	sched_start -j -i 0
+	gate_init
+	for ((i = 0; i < 2 * NCPU; i++)); do gated spin; done
+	gate_open
+	nap 3
+	sched_check "after 3 s of hogs"
+	stop_all
+	sched_stop
+	jget "$FINAL" enq_user
+	eu=$V
+	jget "$FINAL" preempts
+	tdiag "enq_user $eu, preempts $V"
+	[ "$eu" -ge 50 ] || fail "enq_user $eu: the hogs hardly went through user space"
+	[ $((4 * V)) -lt "$eu" ] ||
+		fail "preempts $V for $eu enqueues: it preempted with decided tasks queued"
 }
 
 # =======================================================================
