@@ -193,6 +193,15 @@ gate_open() {
 	exec {GATE_FD}>&- {READY_FD}>&-
 }
 
+# spins N: N busy loops, released together through a gate
+spins() {
+	local i
+
+	gate_init
+	for ((i = 0; i < $1; i++)); do gated spin; done
+	gate_open
+}
+
 # reap SECS: wait for all PIDS to exit by themselves; fail if they do not,
 # or if any exits non-zero
 reap() {
@@ -386,9 +395,7 @@ t_progress_run() {
 	ncpu=$(nproc)
 	n=$((2 * ncpu + 1))
 	sched_start -j -i 1
-	gate_init
-	for ((i = 0; i < n; i++)); do gated spin; done
-	gate_open
+	spins $n
 	nap 1
 	measure 5 "${PIDS[@]}"
 	sched_check "after the hogs ran"
@@ -717,9 +724,7 @@ t_hotplug_setup() {
 
 t_hotplug_run() {
 	sched_start -j -i 1
-	gate_init
-	gated spin; gated spin
-	gate_open
+	spins 2
 	hotplug_step 0
 	[ "$(nproc)" -eq 1 ] || fail "cpu1 still online"
 	hotplug_step 1
@@ -855,9 +860,7 @@ t_stats_run() {
 		uring_full pool_full short_rec yields sleeps)
 
 	sched_start -j -i 1
-	gate_init
-	for ((i = 0; i < 4; i++)); do gated spin; done
-	gate_open
+	spins 4
 	nap 3
 	stop_all
 	gate_init
@@ -990,9 +993,7 @@ t_wakeup_run() {
 
 	NCPU=$(nproc)
 	sched_start -j -i 0
-	gate_init
-	for ((i = 0; i < NCPU; i++)); do gated spin; done
-	gate_open
+	spins "$NCPU"
 	( for ((i = 0; i < 100; i++)); do nap 0.01 || :; done ) &
 	sp=$!
 	wait_until 60 none_alive "$sp" || fail "the napper still runs after 60 s"
@@ -1013,13 +1014,11 @@ t_wakeup_run() {
 # than a quarter as many preemptions happen (before 934be69, about one per
 # two enqueues).
 t_busy_run() {
-	local i eu
+	local eu
 
 	NCPU=$(nproc)
 	sched_start -j -i 0
-	gate_init
-	for ((i = 0; i < 2 * NCPU; i++)); do gated spin; done
-	gate_open
+	spins $((2 * NCPU))
 	nap 3
 	sched_check "after 3 s of hogs"
 	stop_all
