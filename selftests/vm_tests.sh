@@ -64,7 +64,7 @@ TESTS=(
 	"stats       90  -j: per-line and final invariants between the counters"
 	"idle        60  two tasks ping-pong 500 times: >= half the wake-ups run at once (direct)"
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
-	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 4"
+	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 )
 
 # ---- small builtins-only helpers -------------------------------------
@@ -1011,8 +1011,8 @@ t_wakeup_run() {
 # still queued to take its CPU. The scheduler task, woken by the record,
 # then waits its turn: a preemption would only cut a third hog's slice
 # short. Over 3 s, at least 50 enqueues must reach user space, and fewer
-# than a quarter as many preemptions happen (before 934be69, about one per
-# two enqueues).
+# than a third as many preemptions happen: 2-22% of them in 16 runs on
+# 7.2 and 7.3, 42-45% in 4 with the rule before 934be69.
 t_busy_run() {
 	local eu
 
@@ -1028,7 +1028,7 @@ t_busy_run() {
 	jget "$FINAL" preempts
 	tdiag "enq_user $eu, preempts $V"
 	[ "$eu" -ge 50 ] || fail "enq_user $eu: the hogs hardly went through user space"
-	[ $((4 * V)) -lt "$eu" ] ||
+	[ $((3 * V)) -lt "$eu" ] ||
 		fail "preempts $V for $eu enqueues: it preempted with decided tasks queued"
 }
 
