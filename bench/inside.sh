@@ -11,7 +11,8 @@
 # Part 1, in $BENCH_ROUNDS rounds, the order of the three rotated each
 # round so that a drift of the (shared, emulating) host hits all alike;
 # each sched_ext scheduler is loaded afresh for its turn:
-#   messaging   perf bench sched messaging $BENCH_MSG, 3 times a turn
+#   messaging   perf bench sched messaging $BENCH_MSG, 3 times a turn,
+#               and the user-space scheduler's CPU time over each run
 #   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
 #   cpu mix     stress-ng --cpu 4 for $BENCH_CPU_SECS s, once a turn:
 #               bogo ops/s
@@ -24,12 +25,12 @@
 # and of each user-space scheduler:
 #   - VmRSS, VmLck, VmHWM of its process, fresh at the default pid_max,
 #     after all its workloads, and fresh again at pid_max 4194304;
-#   - over one more messaging run, the bpf(), sched_yield(), epoll_wait()
+#   - over three more messaging runs, the bpf(), sched_yield(), epoll_wait()
 #     and all syscalls of its process (perf stat -p) and its CPU time
 #     (/proc/PID/stat, /proc/PID/task/*/sched), against the number of tasks
 #     it dispatched in that window, read from its own stats (the peer's
 #     "disp", our "submitted": decisions made in user space);
-#   - over another, a system-wide perf record -a -g -F 999, which the host
+#   - over one more, a system-wide perf record -a -g -F 999, which the host
 #     reports (faster than the emulated guest) with this boot's kallsyms.
 #
 # The counter window encloses the workload: perf starts counting, the
@@ -278,8 +279,11 @@ turn() {
 		return
 	fi
 	for i in $(seq "$msg_per_turn"); do
+		[ "$L" = eevdf ] || c=$(cpu_ns "$sched_pid")
 		t=$(messaging)
 		put "$L.messaging.$r.$i" "$t"
+		[ "$L" = eevdf ] ||
+			put "$L.msgcpu.$r.$i" "$(sub "$c" "$(cpu_ns "$sched_pid")")"
 		alive "$L" "messaging, round $r"
 	done
 	t=$(pipe)
@@ -330,7 +334,7 @@ cpu_mix() {
 
 # syscalls L: one messaging run, the scheduler's syscalls and CPU counted
 syscalls() {
-	local L=$1 pp w k c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1 d0 d1
+	local L=$1 pp w i k c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1 d0 d1
 	local ps=$out/$L.perfstat.csv cnt=submitted enq=enq_user
 
 	[ "$L" = peer ] && cnt=disp enq=enq
@@ -345,7 +349,11 @@ syscalls() {
 	[ "$L" = ours ] && y0=$(ustat ours yields) s0=$(ustat ours sleeps) \
 		d0=$(ustat ours direct)
 
-	w=$(messaging)
+	w=0
+	for i in $(seq "$msg_per_turn"); do
+		w=$(awk -v a="$w" -v b="$(messaging)" \
+			'BEGIN {if (b == "fail" || a == "fail") print "fail"; else print a + b}')
+	done
 
 	fresh_stats "$L" || note "$L: no stats line after the window"
 	c1=$(ustat "$L" $cnt) e1=$(ustat "$L" $enq)

@@ -188,6 +188,10 @@ def sched_results(raw, s, work):
     r["cpu_runs_bogo_ops_s"], r["cpu_bogo_ops_s"] = runs(s + ".cpu.")
     if s == "eevdf":
         return r
+    cpu, med = runs(s + ".msgcpu.")
+    r["msgcpu_runs_ms"] = [v / 1e6 if isinstance(v, (int, float)) else v
+                           for v in cpu]
+    r["msgcpu_median_ms"] = None if med is None else med / 1e6
 
     r["enable_failed"] = raw.get(s + ".enable_failed") == "1"
     r["lost_after"] = raw.get(s + ".lost")
@@ -471,14 +475,18 @@ def write_md(path, doc):
     a("")
     a("## Per task scheduled in user space")
     a("")
-    a("One more messaging run per scheduler, `perf stat -p PID -e "
+    a("Three more messaging runs per scheduler, one after the other, under "
+      "`perf stat -p PID -e "
       "syscalls:sys_enter_bpf -e syscalls:sys_enter_sched_yield -e "
       "syscalls:sys_enter_epoll_wait -e raw_syscalls:sys_enter` on the "
       "scheduler's process (all its threads). Tasks: the scheduler's own "
       "count of decisions made in user space (peer: `disp`, ours: "
-      "`submitted`) between its stats lines before and after the run; the "
+      "`submitted`) between its stats lines before and after the runs; the "
       "perf window encloses that window. CPU: its utime+stime and "
-      "se.sum_exec_runtime over the same window.")
+      "se.sum_exec_runtime over the same window. The last row is the "
+      "scheduler's se.sum_exec_runtime over each messaging run of the "
+      "rounds above, without perf: the median, and in brackets the 90% "
+      "bootstrap interval of ours/peer.")
     a("")
     a("| | Peer | Ours | ours/peer |")
     a("|---|---|---|---|")
@@ -489,7 +497,8 @@ def write_md(path, doc):
         a(f"| {label} | {fmt(x, digits)} | {fmt(y, digits)} | "
           f"{fmt(div(y, x), 3)} |")
 
-    prow("messaging run, s", lambda r: r["window"]["messaging_s"])
+    prow("messaging runs, s, all three", lambda r:
+         r["window"]["messaging_s"])
     prow("tasks dispatched from user space", lambda r:
          r["window"]["dispatched"], 0)
     prow("tasks enqueued to user space", lambda r:
@@ -508,8 +517,14 @@ def write_md(path, doc):
          lambda r: r["per_task"]["cpu_us_utime_stime"], 1)
     prow("scheduler CPU per task, us (se.sum_exec_runtime)",
          lambda r: r["per_task"]["cpu_us_schedstat"], 1)
-    prow("scheduler CPU over the run, ms (se.sum_exec_runtime)",
+    prow("scheduler CPU over the three runs, ms (se.sum_exec_runtime)",
          lambda r: div(r["window"]["cpu_ns"], 1e6), 1)
+    ci = ratio_ci90(o.get("msgcpu_runs_ms", []), p.get("msgcpu_runs_ms", []))
+    x, y = p.get("msgcpu_median_ms"), o.get("msgcpu_median_ms")
+    a(f"| scheduler CPU per messaging run of the rounds, ms, median of "
+      f"{len(o.get('msgcpu_runs_ms', []))} | {fmt(x, 1)} | {fmt(y, 1)} | "
+      f"{fmt(div(y, x), 3)}" +
+      (f" ({ci[0]:.2f}-{ci[1]:.2f})" if ci else "") + " |")
     oc = o.get("own_counters_window", {})
     fc = o.get("own_counters_final", {})
     a("")
