@@ -165,8 +165,9 @@ s32 BPF_PROG(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 	 * Run the task there now; ops.enqueue() is skipped. Its runtime is
 	 * charged at its next trip through user space, as exec_base stays.
 	 * The scheduler task itself takes an idle CPU whenever it finds one.
-	 * Otherwise only place the task: the enqueue that follows sends it
-	 * to user space, and wakes the idle CPU found here, if any.
+	 * Otherwise only place the task: ops.enqueue() sends it to user
+	 * space. An idle CPU is kicked when its decision is inserted, and
+	 * already when the scheduler task wakes up to make it.
 	 */
 	if (is_idle && (p->pid == usersched_pid || nothing_waits())) {
 		ul_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
