@@ -332,7 +332,7 @@ cpu_mix() {
 		} END {if (!ok) print "fail"}'
 }
 
-# syscalls L: one messaging run, the scheduler's syscalls and CPU counted
+# syscalls L: $msg_per_turn messaging runs, the scheduler's syscalls and CPU counted
 syscalls() {
 	local L=$1 pp w i k c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1 d0 d1
 	local ps=$out/$L.perfstat.csv cnt=submitted enq=enq_user
@@ -349,11 +349,8 @@ syscalls() {
 	[ "$L" = ours ] && y0=$(ustat ours yields) s0=$(ustat ours sleeps) \
 		d0=$(ustat ours direct)
 
-	w=0
-	for i in $(seq "$msg_per_turn"); do
-		w=$(awk -v a="$w" -v b="$(messaging)" \
-			'BEGIN {if (b == "fail" || a == "fail") print "fail"; else print a + b}')
-	done
+	w=$(for i in $(seq "$msg_per_turn"); do messaging; done |
+		awk '$1 == "fail" {f = 1} {s += $1} END {print f ? "fail" : s}')
 
 	fresh_stats "$L" || note "$L: no stats line after the window"
 	c1=$(ustat "$L" $cnt) e1=$(ustat "$L" $enq)

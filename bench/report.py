@@ -81,6 +81,11 @@ def ratio_ci90(a, b):
     return rs[int(0.05 * RESAMPLES)], rs[int(0.95 * RESAMPLES) - 1]
 
 
+def fmt_ci(c):
+    """" (lo-hi)" for an interval from ratio_ci90(), "" for none"""
+    return f" ({c[0]:.2f}-{c[1]:.2f})" if c else ""
+
+
 def fmt(x, digits=2):
     if x is None:
         return "n/a"
@@ -290,10 +295,12 @@ def main():
 
     keys = ("messaging", "pipe", "avg_us", "p99_us", "max_us", "cpu")
     run_keys = {"messaging": "messaging_runs_s",
-                "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s"}
+                "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
+                "msgcpu": "msgcpu_runs_ms"}
     ratios = {
         "ours_over_peer": {k: div(wl("ours", k), wl("peer", k)) for k in keys},
-        "ours_over_peer_ci90": {k: ratio_ci90(S["ours"][v], S["peer"][v])
+        "ours_over_peer_ci90": {k: ratio_ci90(S["ours"].get(v, []),
+                                              S["peer"].get(v, []))
                                 for k, v in run_keys.items()},
         "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
@@ -426,14 +433,11 @@ def write_md(path, doc):
     a("| Workload | EEVDF | Peer | Ours | ours/peer | ours/EEVDF |")
     a("|---|---|---|---|---|---|")
 
-    def ci(key):
-        c = R["ours_over_peer_ci90"].get(key)
-        return f" ({c[0]:.2f}-{c[1]:.2f})" if c else ""
-
     def row(label, key, val, digits=2):
         vals = [val(S[s]) for s in SCHEDS]
         a(f"| {label} | " + " | ".join(fmt(v, digits) for v in vals) +
-          f" | {fmt(R['ours_over_peer'][key], 2)}{ci(key)} | "
+          f" | {fmt(R['ours_over_peer'][key], 2)}"
+          f"{fmt_ci(R['ours_over_peer_ci90'].get(key))} | "
           f"{fmt(R['ours_over_eevdf'][key], 2)} |")
 
     nr = m["rounds"] or 0
@@ -475,8 +479,9 @@ def write_md(path, doc):
     a("")
     a("## Per task scheduled in user space")
     a("")
-    a("Three more messaging runs per scheduler, one after the other, under "
-      "`perf stat -p PID -e "
+    nt = m["messaging_per_turn"] or 0
+    a(f"Per scheduler, {nt:.0f} more messaging runs, one after the other, "
+      "under `perf stat -p PID -e "
       "syscalls:sys_enter_bpf -e syscalls:sys_enter_sched_yield -e "
       "syscalls:sys_enter_epoll_wait -e raw_syscalls:sys_enter` on the "
       "scheduler's process (all its threads). Tasks: the scheduler's own "
@@ -497,7 +502,7 @@ def write_md(path, doc):
         a(f"| {label} | {fmt(x, digits)} | {fmt(y, digits)} | "
           f"{fmt(div(y, x), 3)} |")
 
-    prow("messaging runs, s, all three", lambda r:
+    prow(f"messaging runs, s, all {nt:.0f}", lambda r:
          r["window"]["messaging_s"])
     prow("tasks dispatched from user space", lambda r:
          r["window"]["dispatched"], 0)
@@ -517,14 +522,13 @@ def write_md(path, doc):
          lambda r: r["per_task"]["cpu_us_utime_stime"], 1)
     prow("scheduler CPU per task, us (se.sum_exec_runtime)",
          lambda r: r["per_task"]["cpu_us_schedstat"], 1)
-    prow("scheduler CPU over the three runs, ms (se.sum_exec_runtime)",
+    prow(f"scheduler CPU over the {nt:.0f} runs, ms (se.sum_exec_runtime)",
          lambda r: div(r["window"]["cpu_ns"], 1e6), 1)
-    ci = ratio_ci90(o.get("msgcpu_runs_ms", []), p.get("msgcpu_runs_ms", []))
     x, y = p.get("msgcpu_median_ms"), o.get("msgcpu_median_ms")
     a(f"| scheduler CPU per messaging run of the rounds, ms, median of "
       f"{len(o.get('msgcpu_runs_ms', []))} | {fmt(x, 1)} | {fmt(y, 1)} | "
-      f"{fmt(div(y, x), 3)}" +
-      (f" ({ci[0]:.2f}-{ci[1]:.2f})" if ci else "") + " |")
+      f"{fmt(div(y, x), 3)}"
+      f"{fmt_ci(R['ours_over_peer_ci90'].get('msgcpu'))} |")
     oc = o.get("own_counters_window", {})
     fc = o.get("own_counters_final", {})
     a("")
