@@ -9,7 +9,7 @@
  *     |  an idle CPU, and no task waiting?  -------------> local DSQ
  *     v
  *   ops.enqueue(p)
- *     |  pinned to one CPU?  ----------------------------> local DSQ
+ *     |  pinned, its CPU idle, and no task waiting?  ----> local DSQ
  *     |  bpf_ringbuf_reserve() fails (ring full)?  ------> FALLBACK_DSQ
  *     v                                                   (FIFO)
  *   "enqueued" BPF_MAP_TYPE_RINGBUF   (struct ul_enq_rec)
@@ -224,10 +224,16 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
-	/* A task that can run on one CPU only has no placement to decide. */
-	if (p->nr_cpus_allowed == 1) {
+	/*
+	 * A task that may run on one CPU only never passes ops.select_cpu():
+	 * the same shortcut for it here. Busy or not, it still needs its turn
+	 * decided: kept in the kernel, it would run ahead of every decided
+	 * task on its CPU, and a pinned CPU hog would starve the others there.
+	 */
+	if (p->nr_cpus_allowed == 1 && nothing_waits() &&
+	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {
 		ul_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
-		stat_inc(enq_kernel);
+		stat_inc(direct);
 		return;
 	}
 

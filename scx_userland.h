@@ -45,7 +45,7 @@ struct ul_dsp_rec {
  * the others at any instant.
  */
 struct ul_stats {
-	__u64	enq_kernel;	/* kept in the kernel: pinned tasks, the scheduler */
+	__u64	enq_kernel;	/* kept in the kernel: the scheduler task */
 	__u64	enq_user;	/* sent to user space through the ring */
 	__u64	enq_fallback;	/* ring full: queued in FALLBACK_DSQ */
 	__u64	direct;		/* woken onto an idle CPU, nothing waiting */
