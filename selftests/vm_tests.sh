@@ -251,6 +251,17 @@ measure() {
 	done
 }
 
+# delta_sum_min: the sum and the smallest of DELTA into TOTAL and MIN
+delta_sum_min() {
+	local d
+
+	TOTAL=0 MIN=${DELTA[0]}
+	for d in "${DELTA[@]}"; do
+		TOTAL=$((TOTAL + d))
+		[ "$d" -lt "$MIN" ] && MIN=$d
+	done
+}
+
 # set_ext NICE PIDS...: make PIDS SCHED_EXT (7; chrt does not know it) at
 # nice NICE
 set_ext() {
@@ -391,7 +402,7 @@ stats_lines() { count_out 'stats:*'; [ $N -ge "$1" ]; }
 # of the mean CPU time of the hogs (no starvation), and the hogs together
 # at least half of the machine (the scheduler's own overhead is bounded).
 t_progress_run() {
-	local ncpu n i min total cap
+	local ncpu n min total cap
 
 	ncpu=$(nproc)
 	n=$((2 * ncpu + 1))
@@ -400,11 +411,8 @@ t_progress_run() {
 	nap 1
 	measure 5 "${PIDS[@]}"
 	sched_check "after the hogs ran"
-	total=0 min=${DELTA[0]}
-	for i in "${DELTA[@]}"; do
-		total=$((total + i))
-		[ "$i" -lt "$min" ] && min=$i
-	done
+	delta_sum_min
+	total=$TOTAL min=$MIN
 	cap=$((ELAPSED_MS * ncpu * TCK / 1000))
 	tdiag "$n hogs on $ncpu CPUs for $ELAPSED_MS ms: ticks ${DELTA[*]}"
 	tdiag "bound: each >= 50% of the mean ($((total / n))), all >= 50% of $cap"
@@ -1038,11 +1046,8 @@ t_pinned_run() {
 	nap 1
 	measure 5 "${PIDS[@]}"
 	sched_check "after the hogs ran"
-	total=0 min=${DELTA[0]}
-	for i in "${DELTA[@]}"; do
-		total=$((total + i))
-		[ "$i" -lt "$min" ] && min=$i
-	done
+	delta_sum_min
+	total=$TOTAL min=$MIN
 	tdiag "pinned hogs: ${DELTA[*]:0:ncpu} ticks; the unpinned one: ${DELTA[ncpu]} ($ELAPSED_MS ms)"
 	stop_all
 	sched_stop
