@@ -104,6 +104,7 @@ struct task_ctx {
 	u64	exec_base;	/* sum_exec_runtime @vtime accounts for */
 	u64	enq_sum;	/* sum_exec_runtime at the last enqueue */
 	bool	queued;		/* waiting for a decision */
+	bool	woken;		/* that enqueue was a wake-up */
 };
 
 struct {
@@ -178,7 +179,8 @@ s32 BPF_PROG(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 
 /* ---- kernel -> ring buffer ------------------------------------------ */
 
-static bool send_to_user(struct task_struct *p, struct task_ctx *tctx)
+static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
+			 u64 enq_flags)
 {
 	struct ul_enq_rec *rec;
 
@@ -188,6 +190,7 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx)
 
 	tctx->seq++;
 	tctx->queued = true;
+	tctx->woken = enq_flags & SCX_ENQ_WAKEUP;
 	tctx->enq_sum = p->se.sum_exec_runtime;
 
 	rec->pid = p->pid;
@@ -238,7 +241,7 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
-	if (tctx && send_to_user(p, tctx)) {
+	if (tctx && send_to_user(p, tctx, enq_flags)) {
 		stat_inc(enq_user);
 		return;
 	}
@@ -260,6 +263,25 @@ void BPF_PROG(userland_dequeue, struct task_struct *p, u64 deq_flags)
 }
 
 /* ---- user ring buffer -> dispatch queue ----------------------------- */
+
+/*
+ * A pinned task woken while its CPU is busy: no other CPU may take it, and
+ * it would wait there for a running slice to end. Cut that slice short;
+ * the vtime order in SHARED_DSQ still decides who runs next, and the task
+ * cut short goes back through user space, charged what it ran. Only on a
+ * wake-up: a pinned task whose own slice ended would take turns with the
+ * one it preempts, round after round. The CPU draining this decision picks
+ * its next task anyway.
+ */
+static void preempt_for_pinned(const struct task_struct *p)
+{
+	s32 cpu = scx_bpf_task_cpu(p);
+
+	if (cpu == bpf_get_smp_processor_id())
+		return;
+	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	stat_inc(pin_preempts);
+}
 
 /* Insert @rec's task into SHARED_DSQ, or count why not. */
 static void apply_decision(const struct ul_dsp_rec *rec)
@@ -288,7 +310,9 @@ static void apply_decision(const struct ul_dsp_rec *rec)
 		tctx->exec_base = tctx->enq_sum;
 		if (ul_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, rec->vtime, 0)) {
 			stat_inc(dispatched);
-			kick_idle_cpu(p);
+			if (!kick_idle_cpu(p) && tctx->woken &&
+			    p->nr_cpus_allowed == 1)
+				preempt_for_pinned(p);
 		}
 	}
 	bpf_task_release(p);

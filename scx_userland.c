@@ -389,6 +389,7 @@ static void print_stats(struct scx_userland *skel, bool final)
 		{ "usersched_runs", k->usersched_runs },
 		{ "kicks", k->kicks },
 		{ "preempts", k->preempts },
+		{ "pin_preempts", k->pin_preempts },
 		{ "consumed", u->consumed },
 		{ "submitted", u->submitted },
 		{ "queued", nr_queued },

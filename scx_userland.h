@@ -57,6 +57,7 @@ struct ul_stats {
 	__u64	usersched_runs;	/* times the scheduler task was dispatched */
 	__u64	kicks;		/* idle CPUs kicked because work waits */
 	__u64	preempts;	/* CPUs preempted for the woken scheduler */
+	__u64	pin_preempts;	/* CPUs preempted for a woken pinned task */
 };
 
 #endif /* __SCX_USERLAND_H */

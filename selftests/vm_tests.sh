@@ -66,6 +66,7 @@ TESTS=(
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
 	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 	"pinned      90  a hog pinned to each CPU and one unpinned: each >= 75% of the mean share"
+	"pin_wakeup  60  a hog per CPU and a task pinned to CPU 0 waking 300 times: it preempts (>= 10)"
 )
 
 # ---- small builtins-only helpers -------------------------------------
@@ -853,7 +854,7 @@ t_stress_mix_run() {
 t_stats_run() {
 	local i l prev f v p wsum ksum nlines=0 bad
 	local fields=(enq_kernel enq_user enq_fallback direct dispatched stale not_queued
-		exited bad_rec usersched_runs kicks preempts consumed submitted
+		exited bad_rec usersched_runs kicks preempts pin_preempts consumed submitted
 		uring_full pool_full short_rec yields sleeps)
 
 	sched_start -j -i 1
@@ -1053,6 +1054,32 @@ t_pinned_run() {
 	sched_stop
 	[ $((min * 4 * (ncpu + 1))) -ge $((3 * total)) ] ||
 		fail "a hog got $min ticks < 75% of the mean ($((total / (ncpu + 1))))"
+}
+
+# 17. pin_wakeup -----------------------------------------------------------
+# One hog per CPU keeps every CPU busy while a task pinned to CPU 0 naps and
+# wakes 300 times. Only CPU 0 may run it: once decided, it would wait there
+# for a hog's slice to end, so the decision preempts CPU 0 (pin_preempts),
+# unless CPU 0 drains it itself, after running the scheduler task (which
+# preempted it already). The napper must finish, and pin_preempts must grow
+# by at least 10: 30-43 per 300 wake-ups in 4 runs (9-17 per 100 in 6).
+t_pin_wakeup_run() {
+	local i sp
+
+	NCPU=$(nproc)
+	sched_start -j -i 0
+	spins "$NCPU"
+	( for ((i = 0; i < 300; i++)); do nap 0.01 || :; done ) &
+	sp=$!
+	pin 0 "$sp"
+	wait_until 60 none_alive "$sp" || fail "the napper still runs after 60 s"
+	wait "$sp" || fail "the napper exited non-zero"
+	sched_check "after the naps"
+	stop_all
+	sched_stop
+	jget "$FINAL" pin_preempts
+	tdiag "pin_preempts $V"
+	[ "$V" -ge 10 ] || fail "pin_preempts $V: the pinned task never preempted"
 }
 
 # =======================================================================
