@@ -66,7 +66,7 @@ TESTS=(
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
 	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 	"pinned      90  a hog pinned to each CPU and one unpinned: each >= 75% of the mean share"
-	"pin_wakeup  60  a hog per CPU and a task pinned to CPU 0 waking 300 times: it preempts (>= 10)"
+	"pin_wakeup  60  a hog per CPU and a task pinned to CPU 0 waking 300 times: it preempts (>= 5)"
 )
 
 # ---- small builtins-only helpers -------------------------------------
@@ -1062,7 +1062,8 @@ t_pinned_run() {
 # for a hog's slice to end, so the decision preempts CPU 0 (pin_preempts),
 # unless CPU 0 drains it itself, after running the scheduler task (which
 # preempted it already). The napper must finish, and pin_preempts must grow
-# by at least 10: 30-43 per 300 wake-ups in 4 runs (9-17 per 100 in 6).
+# by at least 5: 11-45 per 300 wake-ups in 11 runs on 7.2 and 7.3; 0 when
+# the decision does not preempt.
 t_pin_wakeup_run() {
 	local i sp
 
@@ -1079,7 +1080,7 @@ t_pin_wakeup_run() {
 	sched_stop
 	jget "$FINAL" pin_preempts
 	tdiag "pin_preempts $V"
-	[ "$V" -ge 10 ] || fail "pin_preempts $V: the pinned task never preempted"
+	[ "$V" -ge 5 ] || fail "pin_preempts $V: the pinned task hardly preempted"
 }
 
 # =======================================================================
