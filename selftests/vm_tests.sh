@@ -980,6 +980,25 @@ pingpong() {
 	done
 }
 
+# naps_under_hogs N [CPU]: with a hog per CPU, a task (pinned to CPU if
+# given) naps 10 ms N times and must finish; the scheduler's final line
+# is left in FINAL
+naps_under_hogs() {
+	local i sp
+
+	NCPU=$(nproc)
+	sched_start -j -i 0
+	spins "$NCPU"
+	( for ((i = 0; i < $1; i++)); do nap 0.01 || :; done ) &
+	sp=$!
+	[ -n "${2:-}" ] && pin "$2" "$sp"
+	wait_until 60 none_alive "$sp" || fail "the napper still runs after 60 s"
+	wait "$sp" || fail "the napper exited non-zero"
+	sched_check "after the naps"
+	stop_all
+	sched_stop
+}
+
 # 14. wakeup ---------------------------------------------------------------
 # One hog per CPU keeps every CPU busy while a task naps and wakes 100
 # times. A woken task goes through user space; the scheduler task, woken
@@ -987,18 +1006,7 @@ pingpong() {
 # instead of waiting for a hog's slice to end. The napper must
 # finish, and preempts must grow by at least 10.
 t_wakeup_run() {
-	local i sp
-
-	NCPU=$(nproc)
-	sched_start -j -i 0
-	spins "$NCPU"
-	( for ((i = 0; i < 100; i++)); do nap 0.01 || :; done ) &
-	sp=$!
-	wait_until 60 none_alive "$sp" || fail "the napper still runs after 60 s"
-	wait "$sp" || fail "the napper exited non-zero"
-	sched_check "after the naps"
-	stop_all
-	sched_stop
+	naps_under_hogs 100
 	jget "$FINAL" preempts
 	tdiag "preempts $V"
 	[ "$V" -ge 10 ] || fail "preempts $V: the woken scheduler never preempted"
@@ -1065,19 +1073,7 @@ t_pinned_run() {
 # by at least 5: 11-45 per 300 wake-ups in 11 runs on 7.2 and 7.3; 0 when
 # the decision does not preempt.
 t_pin_wakeup_run() {
-	local i sp
-
-	NCPU=$(nproc)
-	sched_start -j -i 0
-	spins "$NCPU"
-	( for ((i = 0; i < 300; i++)); do nap 0.01 || :; done ) &
-	sp=$!
-	pin 0 "$sp"
-	wait_until 60 none_alive "$sp" || fail "the napper still runs after 60 s"
-	wait "$sp" || fail "the napper exited non-zero"
-	sched_check "after the naps"
-	stop_all
-	sched_stop
+	naps_under_hogs 300 0
 	jget "$FINAL" pin_preempts
 	tdiag "pin_preempts $V"
 	[ "$V" -ge 5 ] || fail "pin_preempts $V: the pinned task hardly preempted"
