@@ -229,8 +229,8 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 
 	/*
 	 * A task that may run on one CPU only never passes ops.select_cpu():
-	 * the same shortcut for it here. Busy or not, it still needs its turn
-	 * decided: kept in the kernel, it would run ahead of every decided
+	 * the same shortcut for it here. Otherwise it goes to user space like
+	 * any other: kept in the kernel, it would run ahead of every decided
 	 * task on its CPU, and a pinned CPU hog would starve the others there.
 	 */
 	if (p->nr_cpus_allowed == 1 && nothing_waits() &&

@@ -48,7 +48,7 @@ struct ul_stats {
 	__u64	enq_kernel;	/* kept in the kernel: the scheduler task */
 	__u64	enq_user;	/* sent to user space through the ring */
 	__u64	enq_fallback;	/* ring full: queued in FALLBACK_DSQ */
-	__u64	direct;		/* woken onto an idle CPU, nothing waiting */
+	__u64	direct;		/* run at once on an idle CPU, nothing waiting */
 	__u64	dispatched;	/* decisions inserted into the shared DSQ */
 	__u64	stale;		/* decision older than the task's last enqueue */
 	__u64	not_queued;	/* task no longer waiting for a decision */

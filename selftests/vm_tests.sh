@@ -403,7 +403,7 @@ stats_lines() { count_out 'stats:*'; [ $N -ge "$1" ]; }
 # of the mean CPU time of the hogs (no starvation), and the hogs together
 # at least half of the machine (the scheduler's own overhead is bounded).
 t_progress_run() {
-	local ncpu n min total cap
+	local ncpu n cap
 
 	ncpu=$(nproc)
 	n=$((2 * ncpu + 1))
@@ -413,14 +413,13 @@ t_progress_run() {
 	measure 5 "${PIDS[@]}"
 	sched_check "after the hogs ran"
 	delta_sum_min
-	total=$TOTAL min=$MIN
 	cap=$((ELAPSED_MS * ncpu * TCK / 1000))
 	tdiag "$n hogs on $ncpu CPUs for $ELAPSED_MS ms: ticks ${DELTA[*]}"
-	tdiag "bound: each >= 50% of the mean ($((total / n))), all >= 50% of $cap"
+	tdiag "bound: each >= 50% of the mean ($((TOTAL / n))), all >= 50% of $cap"
 	stop_all
 	sched_stop
-	[ $((min * 2 * n)) -ge "$total" ] || fail "a hog got $min ticks < 50% of the mean"
-	[ $((total * 2)) -ge "$cap" ] || fail "hogs got $total of $cap ticks"
+	[ $((MIN * 2 * n)) -ge "$TOTAL" ] || fail "a hog got $MIN ticks < 50% of the mean"
+	[ $((TOTAL * 2)) -ge "$cap" ] || fail "hogs got $TOTAL of $cap ticks"
 }
 
 # 3. weighted -------------------------------------------------------------
@@ -465,9 +464,8 @@ t_weighted_run() {
 
 # 4. affinity -------------------------------------------------------------
 # Tasks pinned to one CPU and tasks allowed on all CPUs, all decided in
-# user space, each with a fixed amount of work,
-# and one whose affinity is flipped 9 times between CPU 0, CPU 1 and all
-# CPUs while it runs (decisions in flight for it go stale): all finish
+# user space, each with a fixed amount of work, and one whose affinity is
+# flipped 9 times between CPU 0, CPU 1 and all CPUs while it runs (decisions in flight for it go stale): all finish
 # within the timeout, the pinned ones are only ever seen running on their
 # CPU, and the scheduler stays enabled.
 # A mask of some but not all CPUs needs 3+ CPUs; then two more tasks run
@@ -1046,7 +1044,7 @@ t_busy_run() {
 # with bb97766 the unpinned hog got 62-65% of the mean in 3 runs of this
 # test, the fixed scheduler 97-100% in 4.
 t_pinned_run() {
-	local ncpu i min total
+	local ncpu i
 
 	ncpu=$(nproc)
 	sched_start -j -i 1
@@ -1056,12 +1054,11 @@ t_pinned_run() {
 	measure 5 "${PIDS[@]}"
 	sched_check "after the hogs ran"
 	delta_sum_min
-	total=$TOTAL min=$MIN
 	tdiag "pinned hogs: ${DELTA[*]:0:ncpu} ticks; the unpinned one: ${DELTA[ncpu]} ($ELAPSED_MS ms)"
 	stop_all
 	sched_stop
-	[ $((min * 4 * (ncpu + 1))) -ge $((3 * total)) ] ||
-		fail "a hog got $min ticks < 75% of the mean ($((total / (ncpu + 1))))"
+	[ $((MIN * 4 * (ncpu + 1))) -ge $((3 * TOTAL)) ] ||
+		fail "a hog got $MIN ticks < 75% of the mean ($((TOTAL / (ncpu + 1))))"
 }
 
 # 17. pin_wakeup -----------------------------------------------------------
