@@ -74,10 +74,19 @@ struct opts {
 	bool		verbose;	/* -v */
 };
 
-/* A task waiting in user space. */
+/*
+ * A task waiting in user space, in two parts at the same index of two
+ * pools. An insertion reads the node and vtime of each task on its path
+ * down the tree, and only those: they alone fill half a cache line, so a
+ * walk through a long queue misses the caches half as often. What only
+ * the decision needs waits apart, in struct ul_task_info.
+ */
 struct ul_task {
 	struct rb_node	node;
 	__u64		vtime;
+} __aligned(32);
+
+struct ul_task_info {
 	__u64		seq;
 	__u64		enq_ns;
 	__s32		pid;
@@ -110,6 +119,7 @@ static struct opts opts = {
 };
 
 static struct ul_task pool[UL_POOL_SIZE];
+static struct ul_task_info pool_info[UL_POOL_SIZE];
 static struct ul_task *free_list[UL_POOL_SIZE];
 static unsigned int nr_free;
 static struct rb_root_cached queue = RB_ROOT_CACHED;
@@ -140,6 +150,11 @@ static void queue_reset(void)
 	memset(&ustats, 0, sizeof(ustats));
 }
 
+static struct ul_task_info *task_info(const struct ul_task *t)
+{
+	return &pool_info[t - pool];
+}
+
 /* The vtime the task has earned by the time of this enqueue. */
 static __u64 charge(const struct ul_enq_rec *rec)
 {
@@ -168,10 +183,11 @@ static bool task_less(struct rb_node *a, const struct rb_node *b)
 static void queue_push(const struct ul_enq_rec *rec)
 {
 	struct ul_task *t = free_list[--nr_free];
+	struct ul_task_info *info = task_info(t);
 
-	t->pid = rec->pid;
-	t->seq = rec->seq;
-	t->enq_ns = rec->enq_ns;
+	info->pid = rec->pid;
+	info->seq = rec->seq;
+	info->enq_ns = rec->enq_ns;
 	t->vtime = charge(rec);
 	rb_add_cached(&t->node, &queue, task_less);
 	nr_queued++;
@@ -228,6 +244,7 @@ static void wait_hist_add(__u64 wait_ns)
 static int dispatch_batch(struct user_ring_buffer *urb)
 {
 	__u64 now = now_ns();
+	struct ul_task_info *info;
 	struct ul_dsp_rec *rec;
 	struct ul_task *t;
 	unsigned int n;
@@ -239,12 +256,13 @@ static int dispatch_batch(struct user_ring_buffer *urb)
 			ustats.uring_full++;
 			break;
 		}
-		rec->pid = t->pid;
+		info = task_info(t);
+		rec->pid = info->pid;
 		rec->pad = 0;
-		rec->seq = t->seq;
+		rec->seq = info->seq;
 		rec->vtime = t->vtime;
 		user_ring_buffer__submit(urb, rec);
-		wait_hist_add(now > t->enq_ns ? now - t->enq_ns : 0);
+		wait_hist_add(now > info->enq_ns ? now - info->enq_ns : 0);
 		queue_remove(t);
 	}
 	ustats.submitted += n;

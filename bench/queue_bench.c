@@ -25,10 +25,11 @@
  * Output, one line per structure and size, the best of five runs, and
  * for the rbtree the mean and largest depth of its nodes at the end (the
  * root at depth 1), which shows the comparisons an insertion costs apart
- * from what the caches make of them. The host is shared: the runs of one
+ * from what the caches make of them, and the size of the part of a node
+ * an insertion reads. The host is shared: the runs of one
  * size are spread over time, one pass over every size after the other,
  * so that a busy spell cannot slow all of them down.
- *   queue rbtree n 1000 ops 262144 ns_per_op 85.2 depth_avg 9.1 depth_max 12
+ *   queue rbtree n 1000 ops 262144 ns_per_op 85.2 depth_avg 9.1 depth_max 12 node_bytes 32
  *   queue list n 1000 ops 67108 ns_per_op 850.3
  */
 #define main scx_userland_main
@@ -118,7 +119,7 @@ static double tree_run(unsigned int n, unsigned int ops)
 		t = queue_first();
 		if (!t || t->vtime < last)
 			die("rbtree out of order", n);
-		pid = t->pid;
+		pid = task_info(t)->pid;
 		v = last = t->vtime;
 		queue_remove(t);
 		tree_push(pid, v, rng() % (2 * n * SPACING));
@@ -246,9 +247,9 @@ int main(void)
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		printf("queue rbtree n %u ops %u ns_per_op %.1f depth_avg %.1f depth_max %u\n",
+		printf("queue rbtree n %u ops %u ns_per_op %.1f depth_avg %.1f depth_max %u node_bytes %zu\n",
 		       sizes[i], tree[i].ops, tree[i].ns, tree[i].depth_avg,
-		       tree[i].depth_max);
+		       tree[i].depth_max, sizeof(struct ul_task));
 		printf("queue list n %u ops %u ns_per_op %.1f\n",
 		       sizes[i], list[i].ops, list[i].ns);
 	}

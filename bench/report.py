@@ -620,7 +620,8 @@ def write_md(path, doc):
           f"{fmt(growth(li), 0)}"
           "x (n predicts 100x). Time past the depth's growth is the "
           "cost of cache misses once the nodes outgrow the caches "
-          "(a node is 56 bytes).")
+          f"(an insertion reads {fmt(rb[1000].get('node_bytes'), 0)} "
+          "bytes of each node on its path).")
         a("")
     health = problems("peer", S["peer"], m["rounds"]) + \
         problems("ours", S["ours"], m["rounds"])

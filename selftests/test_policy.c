@@ -69,7 +69,7 @@ static int pop(__u64 *vtime)
 
 	if (!t)
 		return -1;
-	pid = t->pid;
+	pid = task_info(t)->pid;
 	if (vtime)
 		*vtime = t->vtime;
 	queue_remove(t);
@@ -494,8 +494,9 @@ static int test_decode(void)
 	t = queue_first();
 	if (!EXPECT(t))
 		return KSFT_FAIL;
-	ok &= EXPECT_EQ(t->pid, 42) & EXPECT_EQ(t->seq, 7);
-	ok &= EXPECT_EQ(t->enq_ns, 123) & EXPECT_EQ(t->vtime, 7000);
+	ok &= EXPECT_EQ(task_info(t)->pid, 42);
+	ok &= EXPECT_EQ(task_info(t)->seq, 7);
+	ok &= EXPECT_EQ(task_info(t)->enq_ns, 123) & EXPECT_EQ(t->vtime, 7000);
 
 	/* short records are counted and dropped, without taking a node */
 	ok &= EXPECT_EQ(on_enqueued(NULL, &rec, sizeof(rec) - 1), 0);
