@@ -16,13 +16,14 @@
 #   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
 #   cpu mix     stress-ng --cpu 4 for $BENCH_CPU_SECS s, once a turn:
 #               bogo ops/s
-# A single run of these says little: under emulation one messaging run
-# may take twice as long as the next on the same scheduler.
-#
-# Part 2, one scheduler after the other:
 #   cyclictest  2 SCHED_OTHER threads, 1 ms period, for $BENCH_SECS s,
-#               while stress-ng --cpu 2 runs: wake-up latency
-# and of each user-space scheduler:
+#               while stress-ng --cpu 2 runs, once a turn: wake-up
+#               latency avg, p99 and max
+# A single run of these says little: under emulation one messaging run
+# may take twice as long as the next on the same scheduler, and one
+# cyclictest run's p99 twice the next one's.
+#
+# Part 2, of each user-space scheduler, one after the other:
 #   - VmRSS, VmLck, VmHWM of its process, fresh at the default pid_max,
 #     after all its workloads, and fresh again at pid_max 4194304;
 #   - over three more messaging runs, the bpf(), sched_yield(), epoll_wait()
@@ -43,7 +44,7 @@
 #   inside.sh OURS PEER
 #
 # Environment: SCX_OUT (required), BENCH_MSG (messaging arguments, default
-# "-g 2 -l 100"), BENCH_ROUNDS (5), BENCH_PIPE (3000), BENCH_SECS (10),
+# "-g 2 -l 100"), BENCH_ROUNDS (5), BENCH_PIPE (3000), BENCH_SECS (6),
 # BENCH_CPU_SECS (5).
 set -uo pipefail
 
@@ -54,7 +55,7 @@ msg_args=${BENCH_MSG:--g 2 -l 100}
 read -ra msg <<< "$msg_args"
 rounds=${BENCH_ROUNDS:-5}
 pipe_loops=${BENCH_PIPE:-3000}
-secs=${BENCH_SECS:-10}
+secs=${BENCH_SECS:-6}
 cpu_secs=${BENCH_CPU_SECS:-5}
 msg_per_turn=3
 tmo=600				# seconds before a workload counts as hung
@@ -292,17 +293,21 @@ turn() {
 	c=$(cpu_mix)
 	put "$L.cpu.$r" "$c"
 	alive "$L" "cpu mix, round $r"
+	cyclic "$L" "$r"
+	alive "$L" "cyclictest, round $r"
 	note "$L: round $r: messaging $(grep "^$L.messaging.$r\." "$raw" |
-		cut -d= -f2 | tr '\n' ' ')s, pipe $t us/op, cpu mix $c bogo ops/s"
+		cut -d= -f2 | tr '\n' ' ')s, pipe $t us/op, cpu mix $c bogo ops/s," \
+		"cyclictest us $(grep "^$L.cyc.$r\." "$raw" | cut -d. -f4- |
+		tr '\n' ' ')"
 	[ "$L" = eevdf ] || stop_sched "$L" "round$r"
 }
 
-# cyclic L: wake-up latency of 2 SCHED_OTHER threads (no -p: that, or -h,
-# makes them SCHED_FIFO), both every 1 ms (-d 0), under a CPU load. -v
+# cyclic L R: wake-up latency of 2 SCHED_OTHER threads (no -p: that, or
+# -h, makes them SCHED_FIFO), both every 1 ms (-d 0), under a CPU load. -v
 # prints every sample ("thread: cycle: latency"), a few thousand lines,
 # for exact percentiles.
 cyclic() {
-	local f=$out/$1.cyclictest.txt spid
+	local f=$out/$1.cyclictest.$2.txt spid
 
 	stress-ng --cpu 2 --timeout $((secs + 60))s --quiet &
 	spid=$!
@@ -312,15 +317,19 @@ cyclic() {
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
 	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' "$f" | sort -n |
-		awk -v L="$1" '
+		awk -v K="$1.cyc.$2" '
 		{ v[NR] = $1; s += $1 }
 		END {
-			if (!NR) { print L ".cyc_fail=1"; exit }
+			if (!NR) {
+				printf "%s.avg_us=fail\n%s.p99_us=fail\n", K, K
+				printf "%s.max_us=fail\n", K
+				exit
+			}
 			i = int(NR * 0.99); if (i < NR * 0.99) i++
-			printf "%s.cyc_avg_us=%.1f\n", L, s / NR
-			printf "%s.cyc_p99_us=%d\n", L, v[i]
-			printf "%s.cyc_max_us=%d\n", L, v[NR]
-			printf "%s.cyc_samples=%d\n", L, NR
+			printf "%s.avg_us=%.1f\n", K, s / NR
+			printf "%s.p99_us=%d\n", K, v[i]
+			printf "%s.max_us=%d\n", K, v[NR]
+			printf "%s.samples=%d\n", K, NR
 		}' >> "$raw"
 	gzip -f "$f"
 }
@@ -404,17 +413,9 @@ profile() {
 part2() {
 	local L=$1
 
-	if [ "$L" != eevdf ]; then
-		if ! start_sched "$L"; then
-			return
-		fi
-		mem "$L" default
-	fi
-	cyclic "$L"
-	note "$L: cyclictest: $(grep "^$L.cyc_" "$raw" | cut -d. -f2- | tr '\n' ' ')"
-	[ "$L" = eevdf ] && return
-
-	alive "$L" cyclictest && syscalls "$L" &&
+	start_sched "$L" || return
+	mem "$L" default
+	syscalls "$L" &&
 		alive "$L" "syscall window" && profile "$L" && alive "$L" profile
 	mem "$L" after
 	stop_sched "$L" main
@@ -437,7 +438,7 @@ for r in $(seq "$rounds"); do
 		turn "${order[$(((i + r - 1) % 3))]}" "$r"
 	done
 done
-for L in eevdf peer ours; do
+for L in peer ours; do
 	part2 "$L"
 done
 put guest_seconds $(($(date +%s) - t_start))

@@ -175,21 +175,24 @@ def read_profile(path):
 
 def sched_results(raw, s, work):
     r = {}
-    def runs(prefix):
-        """All runs under prefix, in order; median None if any failed."""
-        vals = [num(raw[k]) for k in sorted(raw) if k.startswith(prefix)]
+    def runs(prefix, suffix=""):
+        """All runs under prefix (with suffix), in order; median None if
+        any failed."""
+        vals = [num(raw[k]) for k in sorted(raw)
+                if k.startswith(prefix) and k.endswith(suffix)]
         ok = [v for v in vals if v is not None]
         med = statistics.median(ok) if ok and len(ok) == len(vals) else None
         return [v if v is not None else "fail" for v in vals], med
 
     r["messaging_runs_s"], r["messaging_median_s"] = runs(s + ".messaging.")
     r["pipe_runs_us_per_op"], r["pipe_us_per_op"] = runs(s + ".pipe.")
-    r["cyclictest"] = {
-        "avg_us": num(raw.get(s + ".cyc_avg_us")),
-        "p99_us": num(raw.get(s + ".cyc_p99_us")),
-        "max_us": num(raw.get(s + ".cyc_max_us")),
-        "samples": num(raw.get(s + ".cyc_samples")),
-    }
+    # each a median over the rounds of one run's avg, p99 and max
+    r["cyclictest"] = {"samples": sum(
+        num(v) or 0 for k, v in raw.items()
+        if k.startswith(s + ".cyc.") and k.endswith(".samples"))}
+    for k in ("avg_us", "p99_us", "max_us"):
+        r["cyclictest"][k + "_runs"], r["cyclictest"][k] = \
+            runs(s + ".cyc.", "." + k)
     r["cpu_runs_bogo_ops_s"], r["cpu_bogo_ops_s"] = runs(s + ".cpu.")
     if s == "eevdf":
         return r
@@ -297,11 +300,17 @@ def main():
     run_keys = {"messaging": "messaging_runs_s",
                 "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
                 "msgcpu": "msgcpu_runs_ms"}
+
+    def run_list(s, k):
+        r = S[s]
+        return r.get(run_keys[k], []) if k in run_keys else \
+            r["cyclictest"].get(k + "_runs", [])
+
     ratios = {
         "ours_over_peer": {k: div(wl("ours", k), wl("peer", k)) for k in keys},
-        "ours_over_peer_ci90": {k: ratio_ci90(S["ours"].get(v, []),
-                                              S["peer"].get(v, []))
-                                for k, v in run_keys.items()},
+        "ours_over_peer_ci90": {k: ratio_ci90(run_list("ours", k),
+                                              run_list("peer", k))
+                                for k in list(keys) + ["msgcpu"]},
         "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
         "peer_over_eevdf": {k: div(wl("peer", k), wl("eevdf", k))
@@ -450,22 +459,23 @@ def write_md(path, doc):
         lambda r: r["pipe_us_per_op"], 1)
     for k, label in (("avg_us", "avg"), ("p99_us", "p99"),
                      ("max_us", "max")):
-        row(f"cyclictest, 2 SCHED_OTHER threads, 1 ms, under stress-ng "
-            f"--cpu 2: wake-up latency {label}, us (lower is better)", k,
-            lambda r, k=k: r["cyclictest"][k], 0)
+        row(f"cyclictest, 2 SCHED_OTHER threads, 1 ms, "
+            f"{fmt(m['workload_secs'], 0)} s under stress-ng --cpu 2: "
+            f"wake-up latency {label}, us, median of {nr:.0f} "
+            "(lower is better)", k, lambda r, k=k: r["cyclictest"][k], 0)
     row(f"stress-ng --cpu 4, {fmt(m['cpu_mix_secs'], 0)} s: bogo ops/s, "
         f"median of {nr:.0f} (higher is better)", "cpu",
         lambda r: r["cpu_bogo_ops_s"], 0)
     a("")
-    a(f"Messaging, pipe and the CPU mix ran in {nr:.0f} rounds, the "
-      "schedulers' order rotated each round and the sched_ext ones loaded "
-      f"afresh for each turn: messaging {m['messaging_per_turn'] or 0:.0f} "
-      "times, pipe and the CPU mix once a turn. In brackets, the 90% "
-      "bootstrap interval of ours/peer (each scheduler's runs resampled "
+    a(f"All ran in {nr:.0f} rounds, the schedulers' order rotated each "
+      "round and the sched_ext ones loaded afresh for each turn: messaging "
+      f"{m['messaging_per_turn'] or 0:.0f} times, pipe, the CPU mix and "
+      "cyclictest once a turn. In brackets, the 90% bootstrap interval of "
+      "ours/peer (each scheduler's runs resampled "
       f"{RESAMPLES:,} times, a fixed seed): an interval that holds 1.00 "
-      "means these runs cannot tell the two apart. Then cyclictest ran "
-      "once under each, in the order EEVDF, peer, ours. "
-      "cyclictest samples (fewer: the threads woke less often): " +
+      "means these runs cannot tell the two apart. "
+      "cyclictest samples over all runs (fewer: the threads woke less "
+      "often): " +
       ", ".join(f"{NAMES[s]} {fmt(S[s]['cyclictest']['samples'], 0)}"
                 for s in SCHEDS) + ".")
     a("")
@@ -475,7 +485,10 @@ def write_md(path, doc):
           "; pipe, us/op: " +
           ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]) +
           "; CPU mix, bogo ops/s: " +
-          ", ".join(fmt(t, 1) for t in S[s]["cpu_runs_bogo_ops_s"]))
+          ", ".join(fmt(t, 1) for t in S[s]["cpu_runs_bogo_ops_s"]) +
+          "".join(f"; cyclictest {k[:3]}, us: " +
+                  ", ".join(fmt(t, 0) for t in S[s]["cyclictest"][k + "_runs"])
+                  for k in ("avg_us", "p99_us", "max_us")))
     a("")
     a("## Per task scheduled in user space")
     a("")
