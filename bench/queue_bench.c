@@ -22,15 +22,17 @@
  * operations is bounded by a budget of nodes visited, so that it finishes
  * in seconds at 100k tasks; the cost is reported per operation.
  *
- * Output, one line per structure and size, the best of five runs, and
- * for the rbtree the mean and largest depth of its nodes at the end (the
- * root at depth 1), which shows the comparisons an insertion costs apart
- * from what the caches make of them, and the size of the part of a node
- * an insertion reads. The host is shared: the runs of one
- * size are spread over time, one pass over every size after the other,
- * so that a busy spell cannot slow all of them down.
- *   queue rbtree n 1000 ops 262144 ns_per_op 85.2 depth_avg 9.1 depth_max 12 node_bytes 32
- *   queue list n 1000 ops 67108 ns_per_op 850.3
+ * Output, one line per structure and size, the best of NR_TRIALS runs,
+ * and for the rbtree the mean and largest depth of its nodes at the end
+ * (the root at depth 1), which shows the comparisons an insertion costs
+ * apart from what the caches make of them, and the size of the part of a
+ * node an insertion reads. The host is shared: the runs of one size are
+ * spread over time, one pass over every size after the other, so that a
+ * busy spell cannot slow all of them down. A spell can outlast a few
+ * passes: five passes, 6 s, once gave 100 ns at 1k tasks where quieter
+ * moments give 88, which the cache-resident 1k case cannot owe to the tree.
+ *   queue rbtree n 1000 ops 262144 ns_per_op 85.2 best_of 13 depth_avg 9.1 depth_max 12 node_bytes 32
+ *   queue list n 1000 ops 67108 ns_per_op 850.3 best_of 13
  */
 #define main scx_userland_main
 #include "../scx_userland.c"
@@ -41,7 +43,7 @@
 #define SPACING		1000ULL		/* mean vtime between two tasks */
 #define TREE_OPS	(1U << 18)
 #define LIST_VISITS	(1ULL << 25)	/* list nodes walked, all ops together */
-#define NR_TRIALS	5
+#define NR_TRIALS	13
 
 static const unsigned int sizes[] = { 1000, 10000, 100000 };
 
@@ -247,11 +249,12 @@ int main(void)
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		printf("queue rbtree n %u ops %u ns_per_op %.1f depth_avg %.1f depth_max %u node_bytes %zu\n",
-		       sizes[i], tree[i].ops, tree[i].ns, tree[i].depth_avg,
-		       tree[i].depth_max, sizeof(struct ul_task));
-		printf("queue list n %u ops %u ns_per_op %.1f\n",
-		       sizes[i], list[i].ops, list[i].ns);
+		printf("queue rbtree n %u ops %u ns_per_op %.1f best_of %u depth_avg %.1f depth_max %u node_bytes %zu\n",
+		       sizes[i], tree[i].ops, tree[i].ns, NR_TRIALS,
+		       tree[i].depth_avg, tree[i].depth_max,
+		       sizeof(struct ul_task));
+		printf("queue list n %u ops %u ns_per_op %.1f best_of %u\n",
+		       sizes[i], list[i].ops, list[i].ns, NR_TRIALS);
 	}
 	return 0;
 }
