@@ -465,9 +465,10 @@ t_weighted_run() {
 # 4. affinity -------------------------------------------------------------
 # Tasks pinned to one CPU and tasks allowed on all CPUs, all decided in
 # user space, each with a fixed amount of work, and one whose affinity is
-# flipped 9 times between CPU 0, CPU 1 and all CPUs while it runs (decisions in flight for it go stale): all finish
-# within the timeout, the pinned ones are only ever seen running on their
-# CPU, and the scheduler stays enabled.
+# flipped 9 times between CPU 0, CPU 1 and all CPUs while it runs
+# (decisions in flight for it go stale): all finish within the timeout, the
+# pinned ones are only ever seen running on their CPU, and the scheduler
+# stays enabled.
 # A mask of some but not all CPUs needs 3+ CPUs; then two more tasks run
 # on CPUs 0-1 and must stay there.
 t_affinity_setup() {
