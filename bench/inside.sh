@@ -39,13 +39,18 @@
 # the counter is read at its next line again, then perf stops. Calls made
 # while idle around the workload count against the scheduler, never for it.
 #
-# Results go to $SCX_OUT/raw.txt as key=value lines, logs beside it.
+# With BENCH_ONLY=messaging, the rounds run messaging alone, from round
+# BENCH_FIRST_ROUND on, and part 2 is left out: scripts/bench.sh runs it so
+# in a second kind of VM, and resumes it in a new boot if one dies.
+#
+# Results go to $SCX_OUT/raw.txt as key=value lines, logs beside it; a
+# round_done.R line for each round that ran to its end.
 #
 #   inside.sh OURS PEER
 #
 # Environment: SCX_OUT (required), BENCH_MSG (messaging arguments, default
 # "-g 2 -l 100"), BENCH_ROUNDS (5), BENCH_PIPE (3000), BENCH_SECS (6),
-# BENCH_CPU_SECS (5).
+# BENCH_CPU_SECS (5), BENCH_ONLY (empty: all), BENCH_FIRST_ROUND (1).
 set -uo pipefail
 
 ours=$(readlink -f "${1:?usage: inside.sh OURS PEER}")
@@ -57,6 +62,11 @@ rounds=${BENCH_ROUNDS:-5}
 pipe_loops=${BENCH_PIPE:-3000}
 secs=${BENCH_SECS:-6}
 cpu_secs=${BENCH_CPU_SECS:-5}
+only=${BENCH_ONLY:-}
+first=${BENCH_FIRST_ROUND:-1}
+usage() { echo "inside.sh: $*" >&2; exit 2; }
+[[ $only =~ ^(messaging)?$ ]] || usage "BENCH_ONLY must be empty or messaging"
+[[ $first =~ ^[1-9][0-9]*$ ]] || usage "BENCH_FIRST_ROUND must be a round number"
 msg_per_turn=3
 tmo=600				# seconds before a workload counts as hung
 
@@ -287,6 +297,12 @@ turn() {
 			put "$L.msgcpu.$r.$i" "$(sub "$c" "$(cpu_ns "$sched_pid")")"
 		alive "$L" "messaging, round $r"
 	done
+	if [ "$only" = messaging ]; then
+		note "$L: round $r: messaging $(grep "^$L.messaging.$r\." "$raw" |
+			cut -d= -f2 | tr '\n' ' ')s"
+		[ "$L" = eevdf ] || stop_sched "$L" "round$r"
+		return
+	fi
 	t=$(pipe)
 	put "$L.pipe.$r" "$t"
 	alive "$L" "pipe, round $r"
@@ -433,14 +449,17 @@ part2() {
 
 t_start=$(date +%s)
 order=(eevdf peer ours)
-for r in $(seq "$rounds"); do
+for r in $(seq "$first" "$rounds"); do
 	for i in 0 1 2; do
 		turn "${order[$(((i + r - 1) % 3))]}" "$r"
 	done
+	put "round_done.$r" 1
 done
-for L in peer ours; do
-	part2 "$L"
-done
+if [ "$only" != messaging ]; then
+	for L in peer ours; do
+		part2 "$L"
+	done
+fi
 put guest_seconds $(($(date +%s) - t_start))
 
 dmesg | grep -i sched_ext > "$out/dmesg-sched_ext.txt" 2>/dev/null
