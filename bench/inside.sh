@@ -283,7 +283,7 @@ pipe() {
 
 # turn L R: L's turn in round R of part 1
 turn() {
-	local L=$1 r=$2 i t c
+	local L=$1 r=$2 i t c what
 
 	if [ "$L" != eevdf ] && ! start_sched "$L"; then
 		put "$L.messaging.$r.1" fail
@@ -297,24 +297,21 @@ turn() {
 			put "$L.msgcpu.$r.$i" "$(sub "$c" "$(cpu_ns "$sched_pid")")"
 		alive "$L" "messaging, round $r"
 	done
-	if [ "$only" = messaging ]; then
-		note "$L: round $r: messaging $(grep "^$L.messaging.$r\." "$raw" |
-			cut -d= -f2 | tr '\n' ' ')s"
-		[ "$L" = eevdf ] || stop_sched "$L" "round$r"
-		return
+	what="messaging $(grep "^$L.messaging.$r\." "$raw" | cut -d= -f2 |
+		tr '\n' ' ')s"
+	if [ "$only" != messaging ]; then
+		t=$(pipe)
+		put "$L.pipe.$r" "$t"
+		alive "$L" "pipe, round $r"
+		c=$(cpu_mix)
+		put "$L.cpu.$r" "$c"
+		alive "$L" "cpu mix, round $r"
+		cyclic "$L" "$r"
+		alive "$L" "cyclictest, round $r"
+		what="$what, pipe $t us/op, cpu mix $c bogo ops/s, cyclictest us"
+		what="$what $(grep "^$L.cyc.$r\." "$raw" | cut -d. -f4- | tr '\n' ' ')"
 	fi
-	t=$(pipe)
-	put "$L.pipe.$r" "$t"
-	alive "$L" "pipe, round $r"
-	c=$(cpu_mix)
-	put "$L.cpu.$r" "$c"
-	alive "$L" "cpu mix, round $r"
-	cyclic "$L" "$r"
-	alive "$L" "cyclictest, round $r"
-	note "$L: round $r: messaging $(grep "^$L.messaging.$r\." "$raw" |
-		cut -d= -f2 | tr '\n' ' ')s, pipe $t us/op, cpu mix $c bogo ops/s," \
-		"cyclictest us $(grep "^$L.cyc.$r\." "$raw" | cut -d. -f4- |
-		tr '\n' ' ')"
+	note "$L: round $r: $what"
 	[ "$L" = eevdf ] || stop_sched "$L" "round$r"
 }
 

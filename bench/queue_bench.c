@@ -31,7 +31,9 @@
  * busy spell cannot slow all of them down. A spell can outlast a few
  * passes: five passes, 6 s, once gave 100 ns at 1k tasks where quieter
  * moments give 88, which the cache-resident 1k case cannot owe to the tree.
- *   queue rbtree n 1000 ops 262144 ns_per_op 85.2 best_of 13 depth_avg 9.1 depth_max 12 node_bytes 32
+ * For example (the rbtree's line wrapped here):
+ *   queue rbtree n 1000 ops 262144 ns_per_op 85.2 best_of 13 depth_avg 9.1
+ *     depth_max 12 node_bytes 32
  *   queue list n 1000 ops 67108 ns_per_op 850.3 best_of 13
  */
 #define main scx_userland_main

@@ -427,19 +427,20 @@ def write_md(path, doc):
     L = []
     a = L.append
     accel = (m["accel"] or "?").upper()
+    tcg = m["accel"] == "tcg"
     a("# scx_userland benchmark")
     a("")
     a(f"- Run {m['date']} at commit {m['commit']}; `make bench` took "
       f"{fmt(m['total_seconds'], 0)} s ({fmt(m['guest_seconds'], 0)} s in "
       "the VM).")
     a(f"- Kernel {m['kernel']} in qemu **{accel}**"
-      f"{' (emulated CPU, no KVM)' if m['accel'] == 'tcg' else ''}: "
+      f"{' (emulated CPU, no KVM)' if tcg else ''}: "
       f"{fmt(m['guest_cpus'], 0)} vCPUs \"{m['guest_cpu']}\", "
       f"{fmt(m['guest_mem_mib'], 0)} MiB.")
     a(f"- Host: {m['host_cpu']}, {fmt(m['host_cpus'], 0)} cores, Linux "
       f"{m['host_kernel']}; load average {m['host_load_before']} before, "
       f"{m['host_load_after']} after.")
-    if m["accel"] == "tcg":
+    if tcg:
         a("- qemu emulates both vCPUs in ONE host thread: they take turns and "
           "never run at the same time, so a scheduler that leaves one idle "
           "loses no time. Messaging runs once more with the vCPUs in parallel "
@@ -463,7 +464,6 @@ def write_md(path, doc):
           f"**{g['result']}** |")
     a("")
     ci = R["ours_over_peer_ci90"]
-    tcg = m["accel"] == "tcg"
     if not tcg and ci.get("messaging"):
         a("The messaging goal against the peer compares two medians: "
           f"ours/peer is {fmt(R['ours_over_peer']['messaging'], 2)}"

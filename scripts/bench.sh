@@ -89,8 +89,9 @@ inside=("$src/bench/inside.sh" "$out/scx_userland" "$peer")
 # is absolute), and none can shadow the output directory.
 cd /
 boot() {
-	SCX_VM_TCG=single "$src/scripts/vm.sh" -t "$vm_tmo" -c 2 -m 2G -o "$work/vm" -- \
-		env "${envs[@]}" "${inside[@]}" 2>&1 | tee "$work/vm.log"
+	SCX_VM_TCG=single "$src/scripts/vm.sh" -t "$vm_tmo" -c 2 -m 2G \
+		-o "$work/vm" -- env "${envs[@]}" "${inside[@]}" 2>&1 |
+		tee "$work/vm.log"
 }
 # A guest that died before the end (the script's last line missing) is
 # booted once more; the first attempt's logs are kept and reported.
@@ -133,7 +134,7 @@ done > "$work/kernel-errors.txt" || true
 # schedulers, their order rotated.
 # Under KVM, or natively, the CPUs ran in parallel already.
 par=$work/par.txt
-rounds=${BENCH_ROUNDS:-5}
+rounds=$(sed -n 's/^rounds=//p' "$work/vm/raw.txt")
 next=1 boots=0
 : > "$work/par-kernel-errors.txt"
 if grep -q '^accel=tcg$' "$work/vm/raw.txt"; then
