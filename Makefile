@@ -20,12 +20,30 @@ OUT := $(if $(O),$(abspath $(O)),$(SRCDIR)/build)
 SCX_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/scx_userland
 export SCX_CACHE
 
+# scripts/setup.sh installs the build's packages, fetches the test kernel
+# and the kernel tree, and writes where it put them to $(SETUP_MK). On an
+# empty cache that file does not exist yet: GNU make first remakes an
+# included makefile, then reads everything again, so the paths the set-up
+# chose are known in the same invocation (make, make test, make O=DIR...).
+SETUP_MK := $(SCX_CACHE)/setup.mk
+NO_SETUP_GOALS := clean help sync-to-kernel
 ifeq ($(KSRC),)
 ifneq ($(wildcard $(SRCDIR)/../lib/bpf/libbpf.c),)
 KSRC := $(abspath $(SRCDIR)/../..)
 else
-KSRC := $(SCX_CACHE)/src/current
 NEED_SETUP := 1
+endif
+endif
+ifeq ($(KERNEL)$(VMLINUX_BTF),)
+ifeq ($(shell grep -qs sched_ext_ops /sys/kernel/btf/vmlinux && echo y),)
+NEED_SETUP := 1
+endif
+endif
+ifneq ($(NEED_SETUP),)
+ifneq ($(filter-out $(NO_SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(SETUP_MK)
+KSRC := $(or $(KSRC),$(SETUP_KSRC))
+KERNEL ?= $(SETUP_KERNEL)
 endif
 endif
 
@@ -42,7 +60,6 @@ INC := $(OUT)/include
 
 # vmlinux.h: the running kernel's BTF if it knows sched_ext, else the BTF
 # of the test kernel, extracted from its vmlinuz.
-KERNEL ?= $(firstword $(wildcard $(SCX_CACHE)/kernel/current/usr/lib/modules/*/vmlinuz))
 ifeq ($(VMLINUX_BTF),)
 ifneq ($(shell grep -qs sched_ext_ops /sys/kernel/btf/vmlinux && echo y),)
 VMLINUX_BTF := /sys/kernel/btf/vmlinux
@@ -68,30 +85,33 @@ all: $(PROG)
 
 .PHONY: all setup run test bench check clean sync-to-kernel help
 
-ifeq ($(NEED_SETUP),1)
-$(LIBBPF_SRC)/Makefile $(BPFTOOL_SRC)/Makefile:
+# setup.sh prints "KSRC=... KERNEL=..." as its last line, the rest to stderr.
+$(SETUP_MK):
 	$(call msg,SETUP,$(SCX_CACHE))
-	$(Q)$(SRCDIR)/scripts/setup.sh >/dev/null
-endif
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SRCDIR)/scripts/setup.sh | tail -n 1 | \
+		sed 's/^KSRC=\([^ ]*\) KERNEL=\(.*\)/SETUP_KSRC := \1\nSETUP_KERNEL := \2/' > $@.tmp
+	$(Q)grep -q '^SETUP_KSRC := /' $@.tmp && mv $@.tmp $@
 
+# Checks again what the first run set up: packages, a newer kernel.
 setup:
 	$(Q)$(SRCDIR)/scripts/setup.sh >/dev/null
 
 $(OUT) $(OUT)/libbpf $(OUT)/bpftool $(INC):
 	$(Q)mkdir -p $@
 
-$(LIBBPF): $(LIBBPF_SRC)/Makefile | $(OUT)/libbpf
+$(LIBBPF): | $(OUT)/libbpf
 	$(call msg,LIBBPF,$(LIBBPF_SRC))
 	$(Q)$(MAKE) -C $(LIBBPF_SRC) OUTPUT=$(OUT)/libbpf/ \
 		DESTDIR=$(OUT)/libbpf prefix= EXTRA_CFLAGS='-g -O2 -fPIC' \
 		$(LIBBPF) install_headers >$(if $(Q),/dev/null,/dev/stdout)
 
-$(BPFTOOL): $(BPFTOOL_SRC)/Makefile | $(OUT)/bpftool
+$(BPFTOOL): | $(OUT)/bpftool
 	$(call msg,BPFTOOL,$(BPFTOOL_SRC) (bootstrap))
 	$(Q)$(MAKE) -C $(BPFTOOL_SRC) OUTPUT=$(OUT)/bpftool/ \
 		bootstrap >$(if $(Q),/dev/null,/dev/stdout)
 
-$(OUT)/vmlinux: $(KERNEL) | $(LIBBPF_SRC)/Makefile $(OUT)
+$(OUT)/vmlinux: $(KERNEL) | $(OUT)
 	$(call msg,EXTRACT,$(notdir $@))
 	$(Q)test -n "$(KERNEL)" || { echo "no test kernel: run scripts/setup.sh or set KERNEL= or VMLINUX_BTF=" >&2; exit 1; }
 	$(Q)$(KSRC)/scripts/extract-vmlinux $(KERNEL) > $@.tmp 2>/dev/null && mv $@.tmp $@
@@ -137,7 +157,7 @@ bench: setup $(PROG) $(QUEUE_BENCH)
 CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h $(SRCDIR)/include/scx/*.h \
 	$(SRCDIR)/selftests/*.c $(SRCDIR)/selftests/*.h $(SRCDIR)/bench/*.c)
 
-check: | $(LIBBPF_SRC)/Makefile
+check:
 	$(call msg,CHECKPATCH,$(notdir $(CHECK_FILES)))
 	$(Q)$(KSRC)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECK_FILES)
 
