@@ -68,17 +68,24 @@ VMLINUX_BTF := $(OUT)/vmlinux
 endif
 endif
 
+# The tree's tools/sched_ext/include: scx/common.bpf.h, compat, exit info.
+SCX_INC := $(KSRC)/tools/sched_ext/include
 COMMON_CFLAGS := -g -O2 -Wall -Werror
-CFLAGS_USER := $(COMMON_CFLAGS) -I$(INC) -I$(OUT)/libbpf/include \
-	-I$(SRCDIR) -I$(SRCDIR)/include -I$(KSRC)/tools/include \
+CFLAGS_USER := $(COMMON_CFLAGS) -pthread -I$(INC) -I$(OUT)/libbpf/include \
+	-I$(SRCDIR) -I$(SCX_INC) -I$(KSRC)/tools/include \
 	-I$(KSRC)/tools/include/uapi -I$(KSRC)/tools/lib
-LDLIBS := -lelf -lz
-BPF_CFLAGS := $(COMMON_CFLAGS) -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
-	-I$(INC) -I$(OUT)/libbpf/include -I$(SRCDIR) -I$(SRCDIR)/include \
+LDLIBS := -lelf -lz -lpthread
+# clang's own system include path, after ours: -target bpf hides it.
+BPF_SYS_INC = $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS = $(COMMON_CFLAGS) -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+	-mlittle-endian -I$(INC) -I$(OUT)/libbpf/include -I$(SRCDIR) \
+	-I$(SCX_INC) -I$(SCX_INC)/bpf-compat -I$(KSRC)/tools/include/uapi \
+	-I$(KSRC)/tools/include $(BPF_SYS_INC) \
 	-Wno-compare-distinct-pointer-types \
 	-fms-extensions -Wno-microsoft-anon-tag
 
-HDRS := $(SRCDIR)/scx_userland.h $(wildcard $(SRCDIR)/include/scx/*.h)
+HDRS := $(SRCDIR)/scx_userland.h
 PROG := $(OUT)/scx_userland
 
 all: $(PROG)
@@ -154,7 +161,7 @@ test: setup $(PROG)
 bench: setup $(PROG) $(QUEUE_BENCH)
 	$(Q)$(SRCDIR)/scripts/bench.sh $(OUT)
 
-CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h $(SRCDIR)/include/scx/*.h \
+CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h \
 	$(SRCDIR)/selftests/*.c $(SRCDIR)/selftests/*.h $(SRCDIR)/bench/*.c)
 
 check:

@@ -3,76 +3,46 @@
  * scx_userland: a sched_ext scheduler whose policy runs in user space.
  * This is the BPF half; scx_userland.c is the policy.
  *
- * The life of one task:
+ *   ops.select_cpu()  an idle CPU and nothing waiting: run there at once
+ *   ops.enqueue()     the "enqueued" BPF_MAP_TYPE_RINGBUF (struct
+ *                     ul_enq_rec), which user space reads in place: no
+ *                     syscall, no copy; ring full: FALLBACK_DSQ (FIFO)
+ *   user space        orders tasks by weighted vtime, answers in batches
+ *   ops.dispatch()    drains the "dispatched" BPF_MAP_TYPE_USER_RINGBUF
+ *                     (struct ul_dsp_rec) into SHARED_DSQ, ordered by the
+ *                     vtime user space decided, then runs its head
  *
- *   ops.select_cpu(p)   (wake-up)
- *     |  an idle CPU, and no task waiting?  -------------> local DSQ
- *     v
- *   ops.enqueue(p)
- *     |  pinned, its CPU idle, and no task waiting?  ----> local DSQ
- *     |  bpf_ringbuf_reserve() fails (ring full)?  ------> FALLBACK_DSQ
- *     v                                                   (FIFO)
- *   "enqueued" BPF_MAP_TYPE_RINGBUF   (struct ul_enq_rec)
- *     |  zero-copy: user space reads the mmap'ed ring, no bpf() syscall
- *     v
- *   user space: charge runtime to vtime, rbtree ordered by vtime,
- *     |          pick the smallest in batches
- *     v
- *   "dispatched" BPF_MAP_TYPE_USER_RINGBUF   (struct ul_dsp_rec)
- *     |  ops.dispatch() drains it with bpf_user_ringbuf_drain()
- *     v
- *   SHARED_DSQ (ordered by the vtime user space decided) --> local DSQ
+ * SHARED_DSQ is a vtime queue, not a FIFO: decisions of many batches wait
+ * there together, and the order must hold across batches. ops.running()
+ * keeps vtime_now, the vtime of the latest decided task to run, from which
+ * user space clamps waking tasks so that a sleeper banks no credit.
  *
- * Why SHARED_DSQ is ordered by vtime and not FIFO. User space hands out
- * decisions as soon as it has them, a batch at a time, so that the kernel
- * always holds runnable work and the scheduler task runs rarely. The tasks
- * of many batches then wait in SHARED_DSQ together, and a FIFO would run
- * them in batch order: round robin, whatever their weights. Inserted with
- * their vtime, a task decided later but owed more CPU still goes first.
- * User space learns how far the queue has advanced from vtime_now, the
- * vtime of the latest decided task to start running (ops.running), and
- * clamps waking tasks up to it.
+ * A task may leave our custody while user space decides (dequeued by an
+ * affinity or priority change, enqueued again, or exited). Each enqueue
+ * bumps a per-task sequence number that the decision echoes; a decision
+ * for a task that is gone, not waiting, or enqueued since, is counted and
+ * dropped.
  *
- * The peer in the kernel tree passes tasks through two
- * BPF_MAP_TYPE_QUEUE maps instead, which costs user space one bpf()
- * syscall (and a copy) per task in each direction.
- *
- * Staleness. A task may leave our custody while user space thinks about
- * it (a priority or affinity change dequeues it, it may even be enqueued
- * again) and it may exit. Each enqueue bumps a per-task sequence number
- * that the record carries and the decision echoes: a decision whose task
- * is gone, is not waiting for one, or answers an older enqueue is skipped
- * and counted. The kernel would drop such an insert anyway; the check
- * keeps the counters honest and the vtime consistent.
- *
- * The scheduler task. It blocks in epoll_wait() on the ring when it holds
- * no task, so it is runnable only when there is work: a new record (the
- * ring's own wakeup, issued when the ring goes from empty to non-empty),
- * tasks it still holds (it then sched_yield()s between batches), a signal
- * or its stats timer. It waits in a DSQ of its own and runs ahead of the
- * decided tasks once fewer than nr_cpus of them are queued, or once it has
- * waited a full slice, so user space keeps a few decisions in hand without
- * ever being starved into a watchdog stall. Woken when no CPU is idle and
- * no decided task is left in the kernel, it preempts a CPU rather than
- * wait for a slice to end: the tasks it is about to decide for would wait
- * as long. While decided tasks remain it waits its turn: a preemption then
- * only cuts a running task's slice short, which CPU-bound loads pay for.
- *
- * Per-task state the policy needs across sleeps (vtime, and the runtime at
- * which it was decided) lives here in task local storage and travels in
- * each record, so user space holds nothing per pid and its memory does not
- * grow with pid_max.
+ * The scheduler task waits in USERSCHED_DSQ and runs ahead of decided
+ * tasks once fewer than one per CPU are left, or once it has waited a
+ * slice. Per-task state (vtime, the runtime it was decided at) lives in
+ * task local storage and travels in each record, so user space keeps
+ * nothing per pid and its memory does not grow with pid_max.
  */
-#include <scx/ul_common.bpf.h>
-#include <scx/ul_abi.h>
+#include <scx/common.bpf.h>
 #include "scx_userland.h"
 
 char _license[] SEC("license") = "GPL";
 
-/* Set by user space before load, through the skeleton's .data. */
-s32 usersched_pid = -1;
-u64 slice_ns = 20 * 1000 * 1000;
-u32 nr_cpus = 1;
+/*
+ * Settings user space fixes before load, in .rodata: the verifier then
+ * knows their values and prunes the branches they rule out. __weak stops
+ * the compiler from folding in the initial value, as a weak definition
+ * may be replaced; user space replaces it through the skeleton.
+ */
+const s32 usersched_pid __weak;
+const u64 slice_ns __weak = 20 * 1000 * 1000;
+const u32 nr_cpus __weak = 1;
 
 enum {
 	SHARED_DSQ	= 0,	/* decided tasks, by vtime */
@@ -81,8 +51,7 @@ enum {
 };
 
 /* Read by user space through the skeleton. */
-struct ul_stats stats;
-struct ul_exit_info uei;
+UEI_DEFINE(uei);
 u64 vtime_now;
 
 static u64 usersched_enq_ns;
@@ -98,11 +67,18 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } dispatched SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct ul_stats);
+} stats SEC(".maps");
+
 struct task_ctx {
 	u64	seq;		/* enqueues sent to user space */
 	u64	vtime;		/* last decided by user space */
 	u64	exec_base;	/* sum_exec_runtime @vtime accounts for */
-	u64	enq_sum;	/* sum_exec_runtime at the last enqueue */
+	u64	sum_exec;	/* sum_exec_runtime at the last enqueue */
 	bool	queued;		/* waiting for a decision */
 	bool	woken;		/* that enqueue was a wake-up */
 };
@@ -114,7 +90,15 @@ struct {
 	__type(value, struct task_ctx);
 } task_ctxs SEC(".maps");
 
-#define stat_inc(field)	__sync_fetch_and_add(&stats.field, 1)
+/* This CPU's copy: no atomics, no cache line shared between CPUs. */
+#define stat_inc(field)							\
+	do {								\
+		u32 __zero = 0;						\
+		struct ul_stats *__s = bpf_map_lookup_elem(&stats, &__zero); \
+									\
+		if (__s)						\
+			__s->field++;					\
+	} while (0)
 
 /* Wake an idle CPU @p may run on; false if none is idle. */
 static bool kick_idle_cpu(const struct task_struct *p)
@@ -139,7 +123,7 @@ static s32 nr_ready(void)
 static bool usersched_due(void)
 {
 	return nr_ready() < (s32)nr_cpus ||
-	       bpf_ktime_get_ns() - usersched_enq_ns > slice_ns;
+	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + slice_ns);
 }
 
 /*
@@ -153,9 +137,8 @@ static bool nothing_waits(void)
 	       !bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA);
 }
 
-SEC("struct_ops/userland_select_cpu")
-s32 BPF_PROG(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
-	   u64 wake_flags)
+s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
+		   u64 wake_flags)
 {
 	bool is_idle = false;
 	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
@@ -171,7 +154,7 @@ s32 BPF_PROG(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 	 * already when the scheduler task wakes up to make it.
 	 */
 	if (is_idle && (p->pid == usersched_pid || nothing_waits())) {
-		ul_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
 		stat_inc(direct);
 	}
 	return cpu;
@@ -191,13 +174,13 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	tctx->seq++;
 	tctx->queued = true;
 	tctx->woken = enq_flags & SCX_ENQ_WAKEUP;
-	tctx->enq_sum = p->se.sum_exec_runtime;
+	tctx->sum_exec = p->se.sum_exec_runtime;
 
 	rec->pid = p->pid;
 	rec->weight = p->scx.weight;
 	rec->seq = tctx->seq;
 	rec->enq_ns = bpf_ktime_get_ns();
-	rec->sum_exec = tctx->enq_sum;
+	rec->sum_exec = tctx->sum_exec;
 	rec->exec_base = tctx->exec_base;
 	rec->vtime = tctx->vtime;
 	/* Wakes the scheduler only if the ring was empty: it may be asleep. */
@@ -205,15 +188,14 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	return true;
 }
 
-SEC("struct_ops/userland_enqueue")
-void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
+void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx;
 
 	if (p->pid == usersched_pid) {
 		usersched_enq_ns = bpf_ktime_get_ns();
-		ul_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
-		stat_inc(enq_kernel);
+		scx_bpf_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
+		stat_inc(enq_usersched);
 		/*
 		 * Woken with no CPU idle and nothing decided left to run:
 		 * without a preemption it would wait for a running task's
@@ -235,7 +217,7 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	if (p->nr_cpus_allowed == 1 && nothing_waits() &&
 	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {
-		ul_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
 		stat_inc(direct);
 		return;
 	}
@@ -247,13 +229,12 @@ void BPF_PROG(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	/* No room in the ring: never lose a task, queue it in the kernel. */
-	ul_dsq_insert(p, FALLBACK_DSQ, slice_ns, enq_flags);
+	scx_bpf_dsq_insert(p, FALLBACK_DSQ, slice_ns, enq_flags);
 	stat_inc(enq_fallback);
 	kick_idle_cpu(p);
 }
 
-SEC("struct_ops/userland_dequeue")
-void BPF_PROG(userland_dequeue, struct task_struct *p, u64 deq_flags)
+void BPF_STRUCT_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
 {
 	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 
@@ -307,8 +288,9 @@ static void apply_decision(const struct ul_dsp_rec *rec)
 	} else {
 		tctx->queued = false;
 		tctx->vtime = rec->vtime;
-		tctx->exec_base = tctx->enq_sum;
-		if (ul_dsq_insert_vtime(p, SHARED_DSQ, slice_ns, rec->vtime, 0)) {
+		tctx->exec_base = tctx->sum_exec;
+		if (scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns,
+					     rec->vtime, 0)) {
 			stat_inc(dispatched);
 			if (!kick_idle_cpu(p) && tctx->woken &&
 			    p->nr_cpus_allowed == 1)
@@ -326,14 +308,18 @@ static long drain_one(struct bpf_dynptr *dynptr, void *ctx)
 		stat_inc(bad_rec);
 		return 0;
 	}
+	if (rec.abi != UL_ABI) {
+		scx_bpf_error("decision record ABI %u, expected %u: rebuild both halves",
+			      rec.abi, UL_ABI);
+		return 1;
+	}
 	apply_decision(&rec);
 
 	/* Stop when the dispatch batch is full; the rest waits in the ring. */
 	return scx_bpf_dispatch_nr_slots() ? 0 : 1;
 }
 
-SEC("struct_ops/userland_dispatch")
-void BPF_PROG(userland_dispatch, s32 cpu, struct task_struct *prev)
+void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 {
 	/*
 	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
@@ -344,20 +330,19 @@ void BPF_PROG(userland_dispatch, s32 cpu, struct task_struct *prev)
 				       BPF_RB_NO_WAKEUP);
 
 	if (scx_bpf_dsq_nr_queued(USERSCHED_DSQ) && usersched_due() &&
-	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ)) {
+	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
 		stat_inc(usersched_runs);
 		return;
 	}
 	/* The few that overflowed the ring have waited longest. */
-	if (scx_bpf_dsq_move_to_local(FALLBACK_DSQ) ||
-	    scx_bpf_dsq_move_to_local(SHARED_DSQ))
+	if (scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0) ||
+	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
 		return;
-	if (scx_bpf_dsq_move_to_local(USERSCHED_DSQ))
+	if (scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0))
 		stat_inc(usersched_runs);
 }
 
-SEC("struct_ops/userland_running")
-void BPF_PROG(userland_running, struct task_struct *p)
+void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 {
 	struct task_ctx *tctx;
 
@@ -368,23 +353,24 @@ void BPF_PROG(userland_running, struct task_struct *p)
 	 * task, and a waking task starts a little further ahead.
 	 */
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
-	if (tctx && (s64)(tctx->vtime - vtime_now) > 0)
+	if (tctx && time_after(tctx->vtime, vtime_now))
 		vtime_now = tctx->vtime;
 }
 
 /* ---- setup and teardown --------------------------------------------- */
 
-SEC("struct_ops.s/userland_init_task")
-s32 BPF_PROG(userland_init_task, struct task_struct *p,
-		     struct scx_init_task_args *args)
+s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
+			     struct scx_init_task_args *args)
 {
 	struct task_ctx *tctx;
 
 	/* Allocate here, where we may sleep, so ops.enqueue() never has to. */
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!tctx)
+	if (!tctx) {
+		scx_bpf_error("no task storage for %s[%d]", p->comm, p->pid);
 		return -ENOMEM;
+	}
 	/*
 	 * Charge only runtime from now on: a task that ran before we loaded
 	 * must not be sent to the back of the queue for its whole history.
@@ -393,40 +379,34 @@ s32 BPF_PROG(userland_init_task, struct task_struct *p,
 	return 0;
 }
 
-SEC("struct_ops.s/userland_init")
-s32 BPF_PROG(userland_init)
+/* DSQs are created in the order of the enum, SHARED_DSQ first. */
+s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 {
-	s32 ret = scx_bpf_create_dsq(SHARED_DSQ, -1);
+	u64 dsq;
+	s32 ret;
 
-	if (!ret)
-		ret = scx_bpf_create_dsq(FALLBACK_DSQ, -1);
-	if (!ret)
-		ret = scx_bpf_create_dsq(USERSCHED_DSQ, -1);
-	return ret;
+	for (dsq = SHARED_DSQ; dsq <= USERSCHED_DSQ; dsq++) {
+		ret = scx_bpf_create_dsq(dsq, -1);
+		if (ret) {
+			scx_bpf_error("cannot create DSQ %llu: %d", dsq, ret);
+			return ret;
+		}
+	}
+	return 0;
 }
 
-SEC("struct_ops/userland_exit")
-void BPF_PROG(userland_exit, struct scx_exit_info *ei)
+void BPF_STRUCT_OPS(userland_exit, struct scx_exit_info *ei)
 {
-	uei.exit_code = ei->exit_code;
-	bpf_probe_read_kernel_str(uei.reason, sizeof(uei.reason), ei->reason);
-	bpf_probe_read_kernel_str(uei.msg, sizeof(uei.msg), ei->msg);
-	/*
-	 * kind last: user space takes a non-zero kind as "the rest is set".
-	 * The helper calls above keep the compiler from sinking this store.
-	 */
-	uei.kind = ei->kind;
+	UEI_RECORD(uei, ei);
 }
 
-SEC(".struct_ops.link")
-struct sched_ext_ops userland_ops = {
-	.select_cpu	= (void *)userland_select_cpu,
-	.enqueue	= (void *)userland_enqueue,
-	.dequeue	= (void *)userland_dequeue,
-	.dispatch	= (void *)userland_dispatch,
-	.running	= (void *)userland_running,
-	.init_task	= (void *)userland_init_task,
-	.init		= (void *)userland_init,
-	.exit		= (void *)userland_exit,
-	.name		= "userland",
-};
+SCX_OPS_DEFINE(userland_ops,
+	       .select_cpu	= (void *)userland_select_cpu,
+	       .enqueue		= (void *)userland_enqueue,
+	       .dequeue		= (void *)userland_dequeue,
+	       .dispatch	= (void *)userland_dispatch,
+	       .running		= (void *)userland_running,
+	       .init_task	= (void *)userland_init_task,
+	       .init		= (void *)userland_init,
+	       .exit		= (void *)userland_exit,
+	       .name		= "userland");

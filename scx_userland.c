@@ -48,7 +48,7 @@
 #include <linux/compiler.h>
 #include <linux/kernel.h>
 #include <linux/rbtree.h>
-#include <scx/ul_abi.h>
+#include <scx/common.h>
 #include "scx_userland.h"
 #include "scx_userland.bpf.skel.h"
 
@@ -125,9 +125,15 @@ static struct ul_task *free_list[UL_POOL_SIZE];
 static unsigned int nr_free;
 static struct rb_root_cached queue = RB_ROOT_CACHED;
 static unsigned int nr_queued;
-static __u64 min_vtime;		/* the kernel's vtime_now, as last read */
+static __u64 vtime_now;		/* the BPF side's, as last read */
 static struct ul_ustats ustats;
 static sig_atomic_t exit_req;
+
+/* Wrapping comparison of two clock or vtime values, as the kernel's. */
+static inline bool time_before(__u64 a, __u64 b)
+{
+	return (__s64)(a - b) < 0;
+}
 
 static __u64 now_ns(void)
 {
@@ -147,7 +153,7 @@ static void queue_reset(void)
 		free_list[nr_free] = &pool[UL_POOL_SIZE - 1 - nr_free];
 	queue = RB_ROOT_CACHED;
 	nr_queued = 0;
-	min_vtime = 0;
+	vtime_now = 0;
 	memset(&ustats, 0, sizeof(ustats));
 }
 
@@ -167,7 +173,7 @@ static __u64 charge(const struct ul_enq_rec *rec)
 	vtime = rec->vtime + delta * 100 / weight;
 
 	/* A sleeper may not bank credit: clamp it to the current minimum. */
-	return vtime < min_vtime ? min_vtime : vtime;
+	return time_before(vtime, vtime_now) ? vtime_now : vtime;
 }
 
 /*
@@ -259,7 +265,7 @@ static int dispatch_batch(struct user_ring_buffer *urb)
 		}
 		info = task_info(t);
 		rec->pid = info->pid;
-		rec->pad = 0;
+		rec->abi = UL_ABI;
 		rec->seq = info->seq;
 		rec->vtime = t->vtime;
 		user_ring_buffer__submit(urb, rec);
@@ -390,13 +396,34 @@ struct stat_field {
 	__u64		val;
 };
 
-/* One line per call: "name value ..." or, with -j, a JSON object. */
-static void print_stats(struct scx_userland *skel, bool final)
+/* The BPF side's counters: the sum of every CPU's copy. */
+static void read_kstats(struct scx_userland *skel, struct ul_stats *sum)
 {
-	const struct ul_stats *k = &skel->bss->stats;
+	static struct ul_stats *percpu;
+	static int nr;
+	__u32 zero = 0;
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!percpu) {
+		nr = libbpf_num_possible_cpus();
+		percpu = calloc(nr > 0 ? nr : 1, sizeof(*percpu));
+	}
+	if (!percpu || nr <= 0 ||
+	    bpf_map__lookup_elem(skel->maps.stats, &zero, sizeof(zero), percpu,
+				 nr * sizeof(*percpu), 0))
+		return;
+	for (cpu = 0; cpu < nr; cpu++)
+		for (i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
+			((__u64 *)sum)[i] += ((__u64 *)&percpu[cpu])[i];
+}
+
+/* One line per call: "name value ..." or, with -j, a JSON object. */
+static void print_record(const struct ul_stats *k, bool final)
+{
 	const struct ul_ustats *u = &ustats;
 	const struct stat_field f[] = {
-		{ "enq_kernel", k->enq_kernel },
+		{ "enq_usersched", k->enq_usersched },
 		{ "enq_user", k->enq_user },
 		{ "enq_fallback", k->enq_fallback },
 		{ "direct", k->direct },
@@ -430,6 +457,14 @@ static void print_stats(struct scx_userland *skel, bool final)
 
 	print_wait_hist(u->wait_hist);
 	fflush(stdout);
+}
+
+static void print_stats(struct scx_userland *skel, bool final)
+{
+	struct ul_stats k;
+
+	read_kstats(skel, &k);
+	print_record(&k, final);
 }
 
 /* ---- setup, main loop, teardown ------------------------------------- */
@@ -484,40 +519,31 @@ static int check_system(void)
 
 static struct scx_userland *open_and_load(void)
 {
-	struct scx_userland *skel = scx_userland__open();
-	int err;
+	struct scx_userland *skel;
 
-	if (!skel) {
-		fprintf(stderr, "scx_userland: cannot open the BPF object: %s\n",
-			strerror(errno));
-		return NULL;
-	}
-	skel->data->usersched_pid = getpid();
-	skel->data->slice_ns = opts.slice_us * 1000ULL;
-	skel->data->nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	skel = SCX_OPS_OPEN(userland_ops, scx_userland);
+	skel->rodata->usersched_pid = getpid();
+	skel->rodata->slice_ns = opts.slice_us * 1000ULL;
+	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 	if (opts.partial)
-		skel->struct_ops.userland_ops->flags |= UL_OPS_SWITCH_PARTIAL;
+		skel->struct_ops.userland_ops->flags |= SCX_OPS_SWITCH_PARTIAL;
 	bpf_map__set_max_entries(skel->maps.enqueued, opts.ring_kib * 1024);
 	bpf_map__set_max_entries(skel->maps.dispatched, opts.uring_kib * 1024);
-
-	err = scx_userland__load(skel);
-	if (err) {
-		fprintf(stderr, "scx_userland: the BPF program did not load: %s%s\n",
-			strerror(-err), opts.verbose ? "" : " (-v shows the verifier log)");
-		scx_userland__destroy(skel);
-		return NULL;
-	}
+	SCX_OPS_LOAD(skel, userland_ops, scx_userland, uei);
 	return skel;
 }
 
-/* One attachment of the scheduler; sets @restart if the kernel asks for one. */
-static int run(struct scx_userland *skel, bool *restart)
+/*
+ * One attachment of the scheduler, until a signal or an exit of the BPF
+ * side. Returns 0, or -1 if the rings could not be set up.
+ */
+static int run(struct scx_userland *skel)
 {
 	struct user_ring_buffer *urb = NULL;
 	struct ring_buffer *rb = NULL;
 	struct epoll_event ev;
 	struct bpf_link *link;
-	__u64 next_stats, vtime_now;
+	__u64 next_stats;
 	int efd, ret = -1;
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.enqueued), on_enqueued,
@@ -537,18 +563,14 @@ static int run(struct scx_userland *skel, bool *restart)
 		goto out;
 	}
 
-	link = bpf_map__attach_struct_ops(skel->maps.userland_ops);
-	if (!link) {
-		fprintf(stderr, "scx_userland: cannot attach the scheduler: %s\n",
-			strerror(errno));
-		goto out;
-	}
+	link = SCX_OPS_ATTACH(skel, userland_ops, scx_userland);
 	next_stats = now_ns() + opts.interval * 1000000000ULL;
 
-	while (!READ_ONCE(exit_req) && !READ_ONCE(skel->bss->uei.kind)) {
-		vtime_now = READ_ONCE(skel->bss->vtime_now);
-		if (vtime_now > min_vtime)
-			min_vtime = vtime_now;
+	while (!READ_ONCE(exit_req) && !UEI_EXITED(skel, uei)) {
+		__u64 vt = READ_ONCE(skel->bss->vtime_now);
+
+		if (time_before(vtime_now, vt))
+			vtime_now = vt;
 		consume(rb);
 		dispatch_batch(urb);
 
@@ -571,27 +593,16 @@ static int run(struct scx_userland *skel, bool *restart)
 	print_stats(skel, true);
 	ret = 0;
 out:
-	*restart = skel->bss->uei.exit_code & UL_ECODE_ACT_RESTART;
 	user_ring_buffer__free(urb);
 	ring_buffer__free(rb);
 	return ret;
-}
-
-static int report_exit(const struct ul_exit_info *uei)
-{
-	if (!uei->kind)
-		return 0;
-	printf("exit: %s%s%s (kind %d, code %lld)\n", uei->reason,
-	       uei->msg[0] ? ": " : "", uei->msg, uei->kind,
-	       (long long)uei->exit_code);
-	fflush(stdout);
-	return uei->kind >= UL_EXIT_ERROR ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct scx_userland *skel;
 	bool restart;
+	__u64 ecode;
 	int ret;
 
 	ret = parse_opts(argc, argv, &opts);
@@ -610,16 +621,15 @@ int main(int argc, char **argv)
 		/* the BPF side's counters begin at zero too */
 		queue_reset();
 		skel = open_and_load();
-		if (!skel)
-			return 1;
-		ret = run(skel, &restart);
-		if (!ret)
-			ret = report_exit(&skel->bss->uei);
+		ret = run(skel);
+		ecode = UEI_REPORT(skel, uei);
+		if (skel->data->uei.kind >=
+		    __COMPAT_ENUM_OR_ZERO("scx_exit_kind", "SCX_EXIT_ERROR"))
+			ret = -1;
+		restart = UEI_ECODE_RESTART(ecode);
 		scx_userland__destroy(skel);
-		if (restart && !exit_req) {
-			printf("restarting: the kernel asked for it\n");
-			fflush(stdout);
-		}
+		if (restart && !exit_req)
+			fprintf(stderr, "scx_userland: restarting, as the kernel asked\n");
 	} while (!ret && restart && !exit_req);
 
 	return ret ? 1 : 0;

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Records exchanged by the two halves of scx_userland.
- *
- * Both rings carry fixed-size records; the layouts are part of the ABI
- * between scx_userland.bpf.c and scx_userland.c and must stay in sync.
+ * Records exchanged by the two halves of scx_userland, and the counters the
+ * BPF half keeps. The layouts are the ABI between scx_userland.bpf.c and
+ * scx_userland.c.
  */
 #ifndef __SCX_USERLAND_H
 #define __SCX_USERLAND_H
@@ -30,22 +29,25 @@ struct ul_enq_rec {
 /*
  * User space -> kernel, one per decision, through the
  * BPF_MAP_TYPE_USER_RINGBUF "dispatched". @seq echoes the enqueue record
- * the decision answers; a decision for an older enqueue is stale.
+ * the decision answers; a decision for an older enqueue is stale. @abi is
+ * UL_ABI: a record from a build of the other half that does not match is
+ * a bug the BPF side stops on (scx_bpf_error()), with the state dump.
  */
+#define UL_ABI		1
+
 struct ul_dsp_rec {
 	__s32	pid;
-	__u32	pad;
+	__u32	abi;
 	__u64	seq;
 	__u64	vtime;		/* new virtual time for the task */
 };
 
 /*
- * Counters kept by the BPF side, read by user space from the skeleton's
- * .bss. Each is written with an atomic add; none needs to be exact against
- * the others at any instant.
+ * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),
+ * which user space sums.
  */
 struct ul_stats {
-	__u64	enq_kernel;	/* kept in the kernel: the scheduler task */
+	__u64	enq_usersched;	/* enqueues of the user-space scheduler task */
 	__u64	enq_user;	/* sent to user space through the ring */
 	__u64	enq_fallback;	/* ring full: queued in FALLBACK_DSQ */
 	__u64	direct;		/* run at once on an idle CPU, nothing waiting */

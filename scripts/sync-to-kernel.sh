@@ -31,7 +31,6 @@ put() {
 
 put "$src"/scx_userland.bpf.c "$src"/scx_userland.c "$src"/scx_userland.h \
 	"$kdir/tools/sched_ext"
-put "$src"/include/scx/ul_*.h "$kdir/tools/sched_ext/include/scx"
 put "$src"/selftests/Makefile "$src"/selftests/settings \
 	"$src"/selftests/*.c "$src"/selftests/*.sh \
 	"$kdir/tools/testing/selftests/sched_ext_userland"

@@ -166,7 +166,7 @@ static int test_weights(void)
 
 /*
  * A task may not come back below vtime_now, the vtime of the latest task
- * to start running, which the main loop copies into min_vtime; handing
+ * to start running, as the main loop last read it from the BPF side; handing
  * out a task does not move it.
  */
 static int test_sleeper_clamp(void)
@@ -186,17 +186,17 @@ static int test_sleeper_clamp(void)
 	};
 	bool ok = true;
 
-	min_vtime = far;
+	vtime_now = far;
 	ok &= EXPECT_EQ(charge(&sleeper), far);
 	ok &= EXPECT_EQ(charge(&fresh), far);
-	/* below min_vtime before the charge, above it after: kept */
+	/* below vtime_now before the charge, above it after: kept */
 	ok &= EXPECT_EQ(charge(&runner), far + 500);
 
 	queue_push(&runner);
 	queue_push(&sleeper);
 	queue_push(&fresh);
 	ok &= pops_as(order, ARRAY_SIZE(order));
-	ok &= EXPECT_EQ(min_vtime, far);
+	ok &= EXPECT_EQ(vtime_now, far);
 	return result(ok);
 }
 
@@ -231,7 +231,7 @@ static int test_pool_full(void)
 
 	ok &= EXPECT_EQ(pop(NULL), UL_POOL_SIZE);
 	ok &= EXPECT_EQ(nr_free, 1);
-	min_vtime = 100;		/* it runs: the kernel's vtime_now */
+	vtime_now = 100;		/* it runs: the kernel's vtime_now */
 	push(UL_POOL_SIZE + 1, 0);	/* clamped to it */
 	ok &= EXPECT_EQ(nr_free, 0);
 
@@ -315,7 +315,7 @@ static bool pop_some(int n, __u64 *seen, __u64 *last)
 		ok &= EXPECT(vtime >= *last);
 		*seen |= 1ULL << pid;
 		*last = vtime;
-		min_vtime = vtime;
+		vtime_now = vtime;
 	}
 	return ok;
 }
@@ -405,7 +405,7 @@ static bool dsp_rec_is(void *base, int idx, const struct want *w)
 	struct ul_dsp_rec *rec = base + idx * DSP_STRIDE;
 
 	return EXPECT_EQ(rec->pid, w->pid) & EXPECT_EQ(rec->seq, w->pid * 10) &
-	       EXPECT_EQ(rec->vtime, w->vtime) & EXPECT_EQ(rec->pad, 0);
+	       EXPECT_EQ(rec->vtime, w->vtime) & EXPECT_EQ(rec->abi, UL_ABI);
 }
 
 static bool dispatch_checks(struct user_ring_buffer *urb)
