@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# latency.sh - wake-ups: run at once on an idle CPU, preempt when every CPU
+# is busy, do not preempt when a decided task is queued.
+#
+#   SCX_USERLAND=/path/to/scx_userland ./latency.sh [-l] [TEST...]
+#
+# runs them alone (TAP, like vm_tests.sh); see lib.sh for writing a test.
+
+# shellcheck disable=SC2015 # "A && B || fail": fail is meant for either
+# shellcheck source=lib.sh
+[ -n "${SCX_LIB_SH:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TESTS+=(
+	"idle        60  two tasks ping-pong 500 times: >= half the wake-ups run at once (direct)"
+	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
+	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
+	"pin_wakeup  60  300 naps on CPU 0 under hogs, the scheduler on the last CPU: pin_preempts >= 100"
+)
+
+# idle ---------------------------------------------------------------------
+# Two tasks ping-pong 500 times through two FIFOs on an otherwise quiet
+# machine: each wakes the other while a CPU is idle and no task waits, so
+# the wake-up runs it there at once, without a trip through user space
+# (direct). At least half of the 1000 wake-ups must go that way.
+t_idle_run() {
+	local d0
+
+	sched_start -j -i 1
+	wait_until 10 last_json || fail "no stats line"
+	jget "$V" direct; d0=$V
+	mkfifo "$FIFODIR/ping" "$FIFODIR/pong" || fail "mkfifo"
+	pingpong 3<"$FIFODIR/ping" 4>"$FIFODIR/pong" &
+	PIDS+=($!)
+	pingpong first 4>"$FIFODIR/ping" 3<"$FIFODIR/pong" &
+	PIDS+=($!)
+	reap 60
+	sched_check "after the ping-pong"
+	sched_stop
+	jget "$FINAL" direct
+	tdiag "direct $d0 -> $V over 1000 wake-ups"
+	[ $((V - d0)) -ge 500 ] ||
+		fail "only $((V - d0)) of 1000 wake-ups ran at once on an idle CPU"
+}
+
+# pingpong [first]: 500 rounds of reading a line on fd 3 and writing one on
+# fd 4; "first" writes before its first read
+pingpong() {
+	local i
+
+	[ "${1:-}" = first ] && echo >&4
+	for ((i = 0; i < 500; i++)); do
+		read -r -u 3 _ || exit 1
+		[ "${1:-}" = first ] && [ $i -eq 499 ] || echo >&4
+	done
+}
+
+# naps_under_hogs N [CPU [SCHED_CPU]]: with a hog per CPU, a task (pinned
+# to CPU if given) naps 10 ms N times and must finish, the scheduler pinned
+# to SCHED_CPU if given; the scheduler's final line is left in FINAL
+naps_under_hogs() {
+	local i sp
+
+	NCPU=$(nproc)
+	sched_start -j -i 0
+	[ -n "${3:-}" ] && pin "$3" "$SCHED_PID"
+	spins "$NCPU"
+	( for ((i = 0; i < $1; i++)); do nap 0.01 || :; done ) &
+	sp=$!
+	[ -n "${2:-}" ] && pin "$2" "$sp"
+	wait_until 60 none_alive "$sp" || fail "the napper still runs after 60 s"
+	wait "$sp" || fail "the napper exited non-zero"
+	sched_check "after the naps"
+	stop_all
+	sched_stop
+}
+
+# wakeup -------------------------------------------------------------------
+# One hog per CPU keeps every CPU busy while a task naps and wakes 100
+# times. A woken task goes through user space; the scheduler task, woken
+# with no CPU idle and no decided task queued, preempts a CPU (preempts)
+# instead of waiting for a hog's slice to end. The napper must
+# finish, and preempts must grow by at least 10.
+t_wakeup_run() {
+	naps_under_hogs 100
+	jget "$FINAL" preempts
+	tdiag "preempts $V"
+	[ "$V" -ge 10 ] || fail "preempts $V: the woken scheduler never preempted"
+}
+
+# busy ---------------------------------------------------------------------
+# Two hogs per CPU: when one's slice ends, another, decided earlier, is
+# still queued to take its CPU. The scheduler task, woken by the record,
+# then waits its turn: a preemption would only cut a third hog's slice
+# short. Over 3 s, at least 50 enqueues must reach user space, and fewer
+# than a third as many preemptions happen: 2-22% of them in 16 runs on
+# 7.2 and 7.3, 42-45% in 4 with the rule before 934be69.
+t_busy_run() {
+	local eu
+
+	NCPU=$(nproc)
+	sched_start -j -i 0
+	spins $((2 * NCPU))
+	nap 3
+	sched_check "after 3 s of hogs"
+	stop_all
+	sched_stop
+	jget "$FINAL" enq_user
+	eu=$V
+	jget "$FINAL" preempts
+	tdiag "enq_user $eu, preempts $V"
+	[ "$eu" -ge 50 ] || fail "enq_user $eu: the hogs hardly went through user space"
+	[ $((3 * V)) -lt "$eu" ] ||
+		fail "preempts $V for $eu enqueues: it preempted with decided tasks queued"
+}
+
+# pin_wakeup ---------------------------------------------------------------
+# One hog per CPU keeps every CPU busy while a task pinned to CPU 0 naps and
+# wakes 300 times. Only CPU 0 may run it: once decided, it would wait there
+# for a hog's slice to end, so the decision preempts CPU 0 (pin_preempts).
+# A decision that CPU 0 drains itself needs no preemption, so the scheduler
+# is pinned to the last CPU, where it drains nearly all of them. The napper
+# must finish, and pin_preempts must reach a third of the wake-ups; 0 when
+# the decision does not preempt. Unpinned, the scheduler often ran on CPU 0
+# and the count depended on where it ran: 5-45 per 300 wake-ups.
+t_pin_wakeup_run() {
+	naps_under_hogs 300 0 $(($(nproc) - 1))
+	jget "$FINAL" pin_preempts
+	tdiag "pin_preempts $V"
+	[ "$V" -ge 100 ] || fail "pin_preempts $V: the pinned task hardly preempted"
+}
+
+# on its own; vm_tests.sh sources this file for its tests only
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

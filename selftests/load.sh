@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# load.sh - loading scx_userland, its options and its stats output.
+#
+#   SCX_USERLAND=/path/to/scx_userland ./load.sh [-l] [TEST...]
+#
+# runs them alone (TAP, like vm_tests.sh); see lib.sh for writing a test.
+
+# shellcheck disable=SC2015 # "A && B || fail": fail is meant for either
+# shellcheck source=lib.sh
+[ -n "${SCX_LIB_SH:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TESTS+=(
+	"load        60  loads, enabled as userland; SIGINT: exit 0, final stats, exit line, disabled"
+	"bad_input   90  bad options, not root, second instance: one-line error, nothing loaded"
+	"stats       90  -j: per-line and final invariants between the counters"
+)
+
+# load ---------------------------------------------------------------------
+t_load_run() {
+	local l n=0
+
+	# text mode, stats every second
+	sched_start -i 1
+	wait_until 20 stats_lines 1 || fail "no stats line within 20 s"
+	sched_check
+	sched_stop
+	[[ $FINAL == final:\ enq_kernel\ * ]] || fail "bad final line: $FINAL"
+	tdiag "$EXITLINE"
+	file_lines "$SCHED_ERR"
+	for l in "${LINES[@]}"; do
+		tdiag "stderr: $l"; n=$((n + 1))
+	done
+	[ $n -eq 0 ] || fail "$n lines on stderr"
+}
+
+stats_lines() { count_out 'stats:*'; [ "$N" -ge "$1" ]; }
+
+# bad_input ----------------------------------------------------------------
+# Each bad invocation prints exactly one line, on stderr, exits 2 (usage)
+# or 1 (refusal), and leaves the state as it was.
+t_bad_input_run() {
+	local args rc seq0
+
+	for args in "-x" "-b 0" "-b 4097" "-s 5" "-s 1000001" "-r 3" "-r 6" \
+		    "-u 2" "-u 131072" "-i 3601" "-b" "-i -1" "-b 8x" "oops"; do
+		# shellcheck disable=SC2086 # split on purpose
+		expect_err 2 '' "$SCX" $args
+	done
+	if command -v setpriv > /dev/null; then
+		expect_err 1 'must run as root' setpriv --reuid=65534 \
+			--regid=65534 --clear-groups -- "$SCX"
+	else
+		expect_err 1 'must run as root' runuser -u nobody -- "$SCX"
+	fi
+
+	# -h: usage on stdout, exit 0, nothing loaded
+	"$SCX" -h > "$TDIR/h.out" 2> "$TDIR/h.err"; rc=$?
+	[ $rc -eq 0 ] && [ -s "$TDIR/h.out" ] && [ ! -s "$TDIR/h.err" ] ||
+		fail "-h: exit $rc, or no usage on stdout, or stderr output"
+
+	# A second instance while one is loaded is refused; the first stays.
+	sched_start -i 0
+	enseq; seq0=$ENSEQ
+	expect_err 1 'another sched_ext scheduler is loaded (userland' "$SCX"
+	sched_check "after the second instance"
+	enseq
+	[ "$ENSEQ" = "$seq0" ] || fail "enable_seq moved $seq0 -> $ENSEQ"
+	sched_stop
+}
+
+# expect_err RC TEXT CMD...: CMD must exit RC with one line on stderr,
+# "scx_userland: ...TEXT...", nothing on stdout, and leave the sched_ext
+# state and enable_seq as they were.
+expect_err() {
+	local want=$1 text=$2 rc s0 q0 o=$TDIR/err.out e=$TDIR/err.err
+
+	shift 2
+	state; s0=$STATE; enseq; q0=$ENSEQ
+	timeout 20 "$@" > "$o" 2> "$e"; rc=$?
+	file_lines "$e"
+	tdiag "${*#"$SCX"} -> exit $rc: ${LINES[*]:-}"
+	[ $rc -eq "$want" ] || fail "'$*' exited $rc, not $want"
+	[ ${#LINES[@]} -eq 1 ] || fail "'$*' printed ${#LINES[@]} lines on stderr"
+	[[ ${LINES[0]} == scx_userland:\ *"$text"* ]] ||
+		fail "'$*': unexpected message"
+	[ ! -s "$o" ] || fail "'$*' printed on stdout"
+	state; enseq
+	[ "$STATE" = "$s0" ] && [ "$ENSEQ" = "$q0" ] ||
+		fail "'$*' changed the state: $s0/$q0 -> $STATE/$ENSEQ"
+}
+
+# stats --------------------------------------------------------------------
+# A known workload (4 hogs for 3 s, then 100 short tasks woken at once)
+# under -j -i 1; then, on the JSON lines:
+t_stats_run() {
+	local i l prev f v p wsum ksum nlines=0 bad
+	local fields=(enq_kernel enq_user enq_fallback direct dispatched stale not_queued
+		exited bad_rec usersched_runs kicks preempts pin_preempts consumed submitted
+		uring_full pool_full short_rec yields sleeps)
+
+	sched_start -j -i 1
+	spins 4
+	nap 3
+	stop_all
+	gate_init
+	for ((i = 0; i < 100; i++)); do gated work 100; done
+	gate_open
+	reap 60
+	wait_until 10 stats_json 3 || fail "fewer than 3 stats lines"
+	sched_stop
+
+	prev=
+	for l in "${JSON[@]}"; do
+		nlines=$((nlines + 1))
+		# Every line, interval or final, is written by the one user-space
+		# thread between two rounds, so its own counters agree exactly:
+		#  - each decision written adds one to submitted and one to a
+		#    wait-histogram bucket, in the same loop iteration;
+		#  - each record consumed is short (dropped), still in the tree
+		#    (queued), or was submitted.
+		[[ $l =~ \"wait_hist_log2_us\":\[([0-9,]*)\] ]] || fail "no histogram: $l"
+		IFS=, read -r -a h <<< "${BASH_REMATCH[1]}"
+		[ ${#h[@]} -eq 24 ] || fail "histogram has ${#h[@]} buckets"
+		wsum=0; for v in "${h[@]}"; do wsum=$((wsum + v)); done
+		jget "$l" submitted; v=$V
+		[ "$wsum" -eq "$v" ] || fail "line $nlines: sum(wait_hist) $wsum != submitted $v"
+		jget "$l" consumed; ksum=$V
+		jget "$l" queued; v=$((v + V))
+		jget "$l" short_rec; v=$((v + V))
+		[ "$ksum" -eq "$v" ] ||
+			fail "line $nlines: consumed $ksum != submitted+queued+short_rec $v"
+		# Counters only grow (queued is a level, not a counter). Kernel
+		# counters are read without a lock, but each read is of a value
+		# that was current at some point, and later reads are later.
+		if [ -n "$prev" ]; then
+			for f in "${fields[@]}"; do
+				jget "$prev" "$f"; p=$V
+				jget "$l" "$f"
+				[ "$V" -ge "$p" ] || fail "line $nlines: $f went down $p -> $V"
+			done
+		fi
+		prev=$l
+	done
+	[ "$prev" = "$FINAL" ] || fail "the final line is not the last JSON line"
+	tdiag "$nlines JSON lines; final: ${FINAL:0:200}..."
+
+	# Only at exit is the kernel side quiet (the scheduler is detached
+	# before the final line), so cross-side relations hold there, as
+	# inequalities: records still in a ring at exit are never read.
+	#  - user space cannot consume a record the kernel did not send:
+	#    consumed <= enq_user
+	jget "$FINAL" consumed; v=$V; jget "$FINAL" enq_user
+	[ "$v" -le "$V" ] || fail "consumed $v > enq_user $V"
+	#  - every decision the kernel drained was submitted, and it counts
+	#    each drained decision at most once (dispatched, stale,
+	#    not_queued, exited or bad_rec): their sum <= submitted
+	ksum=0
+	for f in dispatched stale not_queued exited bad_rec; do
+		jget "$FINAL" $f; ksum=$((ksum + V))
+	done
+	jget "$FINAL" submitted
+	[ "$ksum" -le "$V" ] || fail "drained decisions $ksum > submitted $V"
+	#  - user space writes only well-formed decisions, the kernel only
+	#    full records
+	for f in bad_rec short_rec; do
+		jget "$FINAL" $f; [ "$V" -eq 0 ] || fail "$f $V"
+	done
+	#  - with default sizes (4681 records, 8192 decisions, 16384 tasks) a
+	#    few hundred tasks, each with at most one record pending, never
+	#    fill a ring or the pool
+	for f in enq_fallback uring_full pool_full; do
+		jget "$FINAL" $f; [ "$V" -eq 0 ] || fail "$f $V with default sizes"
+	done
+	#  - the workload ran through user space, and so did the scheduler
+	for f in dispatched usersched_runs; do
+		jget "$FINAL" $f; [ "$V" -gt 0 ] || fail "$f is 0"
+	done
+	bad=
+	for f in enq_user consumed submitted dispatched; do
+		jget "$FINAL" $f; bad+=" $f $V"
+	done
+	tdiag "final:$bad"
+}
+
+stats_json() { count_out '{*'; [ "$N" -ge "$1" ]; }
+
+# on its own; vm_tests.sh sources this file for its tests only
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
