@@ -78,7 +78,7 @@ t_hotplug_run() {
 	[ "$(nproc)" -ge 2 ] || fail "cpu1 still offline"
 	stop_all
 	sched_stop
-	count_out 'restarting*'
+	count_out 'scx_userland: restarting*' "$SCHED_ERR"
 	tdiag "'restarting' printed $N times"
 	[ "$N" -eq "${RESTARTS:-0}" ] ||
 		fail "${RESTARTS:-0} restarts seen, $N printed"

@@ -284,7 +284,7 @@ sched_check() {
 }
 
 # sched_stop: SIGINT; it must exit 0 within 20 s, print a final stats line
-# and an "exit:" line for a user-space unregistration (kind 64), and the
+# and "EXIT: unregistered from user space" on stderr (UEI_REPORT()), and the
 # state must return to disabled. Leaves the final line in FINAL.
 sched_stop() {
 	local rc
@@ -295,12 +295,13 @@ sched_stop() {
 	[ $rc -eq 0 ] || fail "exited with $rc after SIGINT"
 	wait_until 20 is_state disabled || fail "state '$STATE' 20 s after exit"
 	sched_log_final
-	[[ "$EXITLINE" =~ ^exit:\ .*\(kind\ 64,\ code\ 0\)$ ]] ||
+	[ "$EXITLINE" = "EXIT: unregistered from user space" ] ||
 		fail "no clean exit line (got '$EXITLINE')"
 }
 
 # sched_log_final: from the current log, the final stats line into FINAL
-# (JSON or text), every JSON line into JSON, the exit line into EXITLINE
+# (JSON or text), every JSON line into JSON, the EXIT: line of its stderr
+# into EXITLINE
 sched_log_final() {
 	local l
 
@@ -309,9 +310,12 @@ sched_log_final() {
 	for l in "${LINES[@]}"; do
 		case $l in
 		'{"final":true'*|final:*) FINAL=$l ;;
-		exit:*) EXITLINE=$l ;;
 		esac
 		[[ $l == '{'* ]] && JSON+=("$l")
+	done
+	file_lines "$SCHED_ERR"
+	for l in "${LINES[@]}"; do
+		[[ $l == EXIT:* ]] && EXITLINE=$l
 	done
 	[ -n "$FINAL" ] || fail "no final stats line"
 }
@@ -336,12 +340,13 @@ last_json() {
 	return 1
 }
 
-# count_out GLOB: lines of the scheduler's output matching GLOB into N
+# count_out GLOB [FILE]: lines of the scheduler's output (or FILE)
+# matching GLOB into N
 count_out() {
 	local l
 
 	N=0
-	file_lines "$SCHED_OUT"
+	file_lines "${2:-$SCHED_OUT}"
 	for l in "${LINES[@]}"; do
 		# shellcheck disable=SC2053 # a glob on purpose
 		[[ $l == $1 ]] && N=$((N + 1))

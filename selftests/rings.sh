@@ -21,7 +21,7 @@ TESTS+=(
 # fork_storm ---------------------------------------------------------------
 # 2000 forks of short-lived children (stress-ng --fork). A new task runs
 # only after one of four counted ways: an idle CPU taken at once (direct),
-# kept in the kernel (enq_kernel), a decision applied (dispatched) or the
+# kept in the kernel (enq_usersched), a decision applied (dispatched) or the
 # ring-full fallback (enq_fallback). So those four must grow by at least the
 # number of tasks created meanwhile (/proc/stat "processes"). Children that exit
 # while a decision for them is in flight are counted (exited, stale,
@@ -40,13 +40,13 @@ forks() {
 	fail "no processes line in /proc/stat"
 }
 
-# runs LINE: direct + enq_kernel + dispatched + enq_fallback of a stats
+# runs LINE: direct + enq_usersched + dispatched + enq_fallback of a stats
 # line into RUNS
 runs() {
 	local f
 
 	RUNS=0
-	for f in direct enq_kernel dispatched enq_fallback; do
+	for f in direct enq_usersched dispatched enq_fallback; do
 		jget "$1" "$f"; RUNS=$((RUNS + V))
 	done
 }
@@ -67,7 +67,7 @@ t_fork_storm_run() {
 	sched_stop
 	runs "$before"; r1=$RUNS
 	runs "$FINAL"
-	tdiag "$((p1 - p0)) tasks created; direct+enq_kernel+dispatched+enq_fallback grew by $((RUNS - r1))"
+	tdiag "$((p1 - p0)) tasks created; direct+enq_usersched+dispatched+enq_fallback grew by $((RUNS - r1))"
 	jget "$before" dispatched; r0=$V
 	jget "$FINAL" dispatched
 	tdiag "dispatched $r0 -> $V"
