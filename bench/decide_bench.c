@@ -83,6 +83,7 @@ struct bench {
 static unsigned int batch = 256;	/* the scheduler's default -b */
 static unsigned int passes = DEF_PASSES;
 static bool verbose;
+static bool run_ours = true, run_tree = true;	/* -P */
 
 static void die(const char *what, unsigned int n)
 {
@@ -415,11 +416,13 @@ static void print_result(const char *path, unsigned int n,
 }
 
 static const char usage[] =
-"Usage: decide_bench [-p PASSES] [-b BATCH] [-c CPU] [-v]\n"
+"Usage: decide_bench [-p PASSES] [-b BATCH] [-c CPU] [-P PATH] [-v]\n"
 "  -p PASSES  passes per size, the best reported (1-1000, default 15)\n"
 "  -b BATCH   records per round, decisions per dispatch_batch()\n"
 "             (1-4096, default 256, the scheduler's default)\n"
 "  -c CPU     the CPU to run on (default: the current one)\n"
+"  -P PATH    only \"ours\" or only \"tree\" (default: both), e.g. to\n"
+"             profile one with perf record\n"
 "  -v         libbpf's debug output\n";
 
 static unsigned int arg_uint(const char *s, unsigned int min,
@@ -444,7 +447,7 @@ int main(int argc, char **argv)
 	unsigned int i, p;
 	cpu_set_t set;
 
-	while ((c = getopt(argc, argv, "p:b:c:vh")) != -1) {
+	while ((c = getopt(argc, argv, "p:b:c:P:vh")) != -1) {
 		switch (c) {
 		case 'p':
 			passes = arg_uint(optarg, 1, 1000);
@@ -454,6 +457,14 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cpu = arg_uint(optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 'P':
+			run_ours = !strcmp(optarg, "ours");
+			run_tree = !strcmp(optarg, "tree");
+			if (!run_ours && !run_tree) {
+				fputs(usage, stderr);
+				return 2;
+			}
 			break;
 		case 'v':
 			verbose = true;
@@ -478,15 +489,20 @@ int main(int argc, char **argv)
 		bench_open(&benches[i], sizes[i]);
 	for (p = 0; p < passes; p++) {
 		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-			ours_pass(&benches[i]);
-			tree_pass(&benches[i]);
+			if (run_ours)
+				ours_pass(&benches[i]);
+			if (run_tree)
+				tree_pass(&benches[i]);
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		print_result("ours", sizes[i], &benches[i].ours);
-		print_result("tree", sizes[i], &benches[i].tree);
-		printf("decide ratio n %u ours_over_tree %.1f\n", sizes[i],
-		       benches[i].tree.ns / benches[i].ours.ns);
+		if (run_ours)
+			print_result("ours", sizes[i], &benches[i].ours);
+		if (run_tree)
+			print_result("tree", sizes[i], &benches[i].tree);
+		if (run_ours && run_tree)
+			printf("decide ratio n %u ours_over_tree %.1f\n",
+			       sizes[i], benches[i].tree.ns / benches[i].ours.ns);
 		bench_close(&benches[i]);
 	}
 	return 0;
