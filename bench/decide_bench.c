@@ -37,10 +37,10 @@
  * each figure is the best of -p PASSES. The sorted list takes about n/2
  * steps per insertion, so its number of rounds is bounded by a budget of
  * list nodes visited. Output, one line per path and size, then the ratio:
- *   decide ours n 10000 decisions 65536 ns_per_decision 150.2
- *     per_s 6657789 kernel_ns 61.0 best_of 15
- *   decide tree n 10000 decisions 3328 ns_per_decision 29000.1 ...
- *   decide ratio n 10000 ours_over_tree 193.1
+ *   decide ours n 10000 decisions 65536 ns_per_decision 116.2
+ *     per_s 8607796 kernel_ns 155.8 best_of 15
+ *   decide tree n 10000 decisions 3328 ns_per_decision 33126.5 ...
+ *   decide ratio n 10000 ours_over_tree 285.1
  */
 #define _GNU_SOURCE		/* sched_getcpu(), sched_setaffinity() */
 #define main scx_userland_main
