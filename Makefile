@@ -7,6 +7,7 @@
 #                        sched_ext kernel, else in a VM of the test kernel)
 #   make test            host unit tests, then the selftests in the VM
 #   make bench           compare against EEVDF and the tree's scx_userland
+#   make decide-bench    the decision path alone, on the host (root, BPF)
 #   make check           checkpatch on our C files and headers
 #   make sync-to-kernel KDIR=/path/to/linux
 #
@@ -90,7 +91,7 @@ PROG := $(OUT)/scx_userland
 
 all: $(PROG)
 
-.PHONY: all setup run test bench check clean sync-to-kernel help
+.PHONY: all setup run test bench decide-bench check clean sync-to-kernel help
 
 # setup.sh prints "KSRC=... KERNEL=..." as its last line, the rest to stderr.
 $(SETUP_MK):
@@ -149,6 +150,29 @@ $(QUEUE_BENCH): $(SRCDIR)/bench/queue_bench.c $(SRCDIR)/scx_userland.c $(HDRS) \
 	$(call msg,CC,$(notdir $@))
 	$(Q)$(CC) $(CFLAGS_USER) -DUL_POOL_SIZE=262144 $< $(LIBBPF) $(LDLIBS) -o $@
 
+# The host benchmark of the decision path (make bench, make decide-bench):
+# the scheduler's consume() and dispatch_batch() against real kernel rings,
+# filled and drained by BPF_PROG_TYPE_SYSCALL programs, next to the tree's
+# QUEUE-map path. Needs root and BPF, not sched_ext.
+DECIDE_BENCH := $(OUT)/decide_bench
+DECIDE_HDRS := $(HDRS) $(SRCDIR)/bench/decide_bench.h
+
+$(OUT)/decide_bench.bpf.o: $(SRCDIR)/bench/decide_bench.bpf.c $(DECIDE_HDRS) \
+		$(INC)/vmlinux.h $(LIBBPF)
+	$(call msg,CLANG-BPF,$(notdir $@))
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(INC)/decide_bench.bpf.skel.h: $(OUT)/decide_bench.bpf.o $(BPFTOOL)
+	$(call msg,GEN-SKEL,$(notdir $@))
+	$(Q)$(BPFTOOL) gen object $(OUT)/decide_bench.linked.o $<
+	$(Q)$(BPFTOOL) gen skeleton $(OUT)/decide_bench.linked.o name decide_bench > $@.tmp && mv $@.tmp $@
+
+$(DECIDE_BENCH): $(SRCDIR)/bench/decide_bench.c $(SRCDIR)/scx_userland.c \
+		$(DECIDE_HDRS) $(INC)/scx_userland.bpf.skel.h \
+		$(INC)/decide_bench.bpf.skel.h $(LIBBPF)
+	$(call msg,CC,$(notdir $@))
+	$(Q)$(CC) $(CFLAGS_USER) -DUL_POOL_SIZE=262144 $< $(LIBBPF) $(LDLIBS) -o $@
+
 # ---- running and testing -----------------------------------------------
 
 run: setup $(PROG)
@@ -158,11 +182,16 @@ test: setup $(PROG)
 	$(Q)$(MAKE) -C $(SRCDIR)/selftests O=$(OUT) KSRC=$(KSRC) all
 	$(Q)$(SRCDIR)/scripts/test.sh $(OUT)
 
-bench: setup $(PROG) $(QUEUE_BENCH)
+bench: setup $(PROG) $(QUEUE_BENCH) $(DECIDE_BENCH)
 	$(Q)$(SRCDIR)/scripts/bench.sh $(OUT)
 
+# The decision path alone, on the host, in about a minute.
+decide-bench: $(DECIDE_BENCH)
+	$(Q)$(DECIDE_BENCH)
+
 CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h \
-	$(SRCDIR)/selftests/*.c $(SRCDIR)/selftests/*.h $(SRCDIR)/bench/*.c)
+	$(SRCDIR)/selftests/*.c $(SRCDIR)/selftests/*.h $(SRCDIR)/bench/*.c \
+	$(SRCDIR)/bench/*.h)
 
 check:
 	$(call msg,CHECKPATCH,$(notdir $(CHECK_FILES)))
@@ -176,4 +205,4 @@ clean:
 	$(Q)rm -rf $(OUT)
 
 help:
-	@sed -n '3,17s/^# \{0,1\}//p' $(SRCDIR)/Makefile
+	@sed -n '3,18s/^# \{0,1\}//p' $(SRCDIR)/Makefile

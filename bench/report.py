@@ -6,8 +6,8 @@ data files bench/plot.gp draws from.
 
     report.py WORKDIR RESULTSDIR
 
-WORKDIR holds host.txt, queue.txt, vm/raw.txt and par.txt (key=value
-lines; par.txt: messaging with the vCPUs in parallel).
+WORKDIR holds host.txt, queue.txt, decide.txt, vm/raw.txt and par.txt
+(key=value lines; par.txt: messaging with the vCPUs in parallel).
 Each goal is checked against the figure as measured: a figure that misses
 its goal says MISS, one that could not be measured says n/a.
 """
@@ -31,6 +31,11 @@ GOAL_RSS_MIB = 16.0      # at both pid_max
 # the logs (1.67); linear growth would be 100
 LOG_RATIO = math.log2(100000) / math.log2(1000)
 GOAL_GROWTH = 2 * LOG_RATIO
+# bench/decide_bench on the host: decisions per second at 10k queued tasks
+# (2.5M: ghOSt's one agent with batched commits), and ours over the tree's
+# path at 1k, where its sorted list is still short
+GOAL_DECIDE_PER_S = 2.5e6
+GOAL_DECIDE_RATIO = 5.0
 RESAMPLES = 10000        # bootstrap of a ratio of medians
 
 
@@ -127,6 +132,35 @@ def read_queue(path):
     except OSError:
         pass
     return q
+
+
+def read_decide(path):
+    """bench/decide_bench's lines: "decide host_cpu MODEL", "decide setup
+    KEY VALUE...", "decide ours|tree n N KEY VALUE...", "decide ratio n N
+    ours_over_tree X"."""
+    d = {"host_cpu": None, "setup": {}, "ours": {}, "tree": {}, "ratio": {}}
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) < 2 or w[0] != "decide":
+                    continue
+                if w[1] == "host_cpu":
+                    d["host_cpu"] = line.split(None, 2)[2].strip() \
+                        if len(w) > 2 else None
+                elif w[1] == "setup" and len(w) % 2 == 0:
+                    d["setup"] = {k: num(v) for k, v in
+                                  zip(w[2::2], w[3::2])}
+                elif w[1] in ("ours", "tree", "ratio") and len(w) % 2 == 0:
+                    kv = dict(zip(w[2::2], w[3::2]))
+                    n = int(kv.pop("n"))
+                    if w[1] == "ratio":
+                        d["ratio"][n] = num(kv.get("ours_over_tree"))
+                    else:
+                        d[w[1]][n] = {k: num(v) for k, v in kv.items()}
+    except (OSError, ValueError, KeyError):
+        pass
+    return d
 
 
 # The bpf() path, and the maps and rings either scheduler uses: kernel
@@ -290,6 +324,7 @@ def main():
     raw = read_kv(os.path.join(work, "vm", "raw.txt"))
     par = read_kv(os.path.join(work, "par.txt"))
     queue = read_queue(os.path.join(work, "queue.txt"))
+    decide = read_decide(os.path.join(work, "decide.txt"))
     S = {s: sched_results(raw, par, s, work) for s in SCHEDS}
 
     def wl(s, key):
@@ -366,6 +401,15 @@ def main():
     g, gl = growth(queue.get("rbtree")), growth(queue.get("list"))
     goal("queue cost growth t(100k)/t(1k) (log n: 1.67, n: 100)",
          f"<= {GOAL_GROWTH:.2f}", g, g is not None and g <= GOAL_GROWTH, gl)
+    ps = decide["ours"].get(10000, {}).get("per_s")
+    pt = decide["tree"].get(10000, {}).get("per_s")
+    goal("decisions/s at 10k queued, host (decide_bench), millions",
+         f">= {GOAL_DECIDE_PER_S / 1e6:g}", div(ps, 1e6),
+         ps is not None and ps >= GOAL_DECIDE_PER_S, div(pt, 1e6))
+    r = decide["ratio"].get(1000)
+    goal("decisions/s at 1k queued, host (decide_bench), ours / peer's "
+         "path", f">= {GOAL_DECIDE_RATIO:g}", r,
+         r is not None and r >= GOAL_DECIDE_RATIO)
     nr = num(raw.get("rounds"))
     oh, ph = not problems("ours", o, nr), not problems("peer", p, nr)
     goals.append({"goal": "loads, stays loaded through every workload, "
@@ -411,7 +455,7 @@ def main():
                      if k.startswith("kallsyms.")},
     }
     doc = {"meta": meta, "goals": goals, "schedulers": S, "ratios": ratios,
-           "queue_ns_per_op": queue}
+           "queue_ns_per_op": queue, "decide": decide}
     os.makedirs(res, exist_ok=True)
     with open(os.path.join(res, "latest.json"), "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False)
@@ -688,6 +732,7 @@ def write_md(path, doc):
           f"(an insertion reads {fmt(rb[1000].get('node_bytes'), 0)} "
           "bytes of each node on its path).")
         a("")
+    write_decide_md(a, doc["decide"])
     health = problems("peer", S["peer"], m["rounds"]) + \
         problems("ours", S["ours"], m["rounds"])
     if (m["vm_attempts"] or 1) > 1:
@@ -731,6 +776,43 @@ def write_md(path, doc):
     a("")
     with open(path, "w") as f:
         f.write("\n".join(L))
+
+
+def write_decide_md(a, D):
+    """The decision path section, from read_decide()"""
+    a("## Decision path (host micro-benchmark)")
+    a("")
+    if not D["ours"] and not D["tree"]:
+        a("bench/decide_bench did not run (it needs root and BPF on the "
+          "host): see build/bench/decide.txt.")
+        a("")
+        return
+    st = D["setup"]
+    a("bench/decide_bench.c, natively on the host "
+      f"({D['host_cpu'] or 'CPU unknown'}), pinned to one CPU, the best of "
+      f"{fmt(st.get('passes'), 0)} passes, rounds of "
+      f"{fmt(st.get('batch'), 0)} records. Ours: the scheduler's own "
+      "consume() and dispatch_batch() between a real BPF ring buffer and "
+      "user ring; the peer's path: one bpf() pop per task from a "
+      "BPF_MAP_TYPE_QUEUE into a vtime-sorted list, one bpf() push per "
+      "decision. BPF_PROG_TYPE_SYSCALL programs (BPF_PROG_TEST_RUN) fill "
+      "and drain the kernel's side and check every decision; the time is "
+      "user space's, from records waiting in the kernel to decisions "
+      "handed back (bpf() calls included), per decision. Kernel ns: the "
+      "fill and drain programs per decision, not in the time.")
+    a("")
+    a("| Queued tasks n | ours ns / decision | ours decisions/s "
+      "| peer's path ns / decision | peer's path decisions/s "
+      "| ours / peer's | kernel ns ours / peer's |")
+    a("|---|---|---|---|---|---|---|")
+    o, t = D["ours"], D["tree"]
+    for n in sorted(set(o) | set(t)):
+        x, y = o.get(n, {}), t.get(n, {})
+        a(f"| {n:,} | {fmt(x.get('ns_per_decision'), 1)} | "
+          f"{fmt(x.get('per_s'), 0)} | {fmt(y.get('ns_per_decision'), 1)} "
+          f"| {fmt(y.get('per_s'), 0)} | {fmt(D['ratio'].get(n), 1)} | "
+          f"{fmt(x.get('kernel_ns'), 1)} / {fmt(y.get('kernel_ns'), 1)} |")
+    a("")
 
 
 def write_plot_data(work, doc):

@@ -8,6 +8,9 @@
 #            BUILD_DIR/peer (kept: later runs rebuild nothing)
 #   2. host  bench/queue_bench: ns per decision of our rbtree against a
 #            sorted list at 1k, 10k and 100k queued tasks
+#   2b. host bench/decide_bench: the whole decision path (ring -> rbtree
+#            -> user ring) against the peer's (QUEUE maps, bpf() per
+#            task, sorted list), real kernel maps, at the same sizes
 #   3. VM    bench/inside.sh: every workload under EEVDF, the peer and
 #            ours, in ONE boot of the test kernel (times under emulation
 #            mean nothing alone: only ratios within a boot do)
@@ -67,6 +70,12 @@ peer=$out/peer/build/bin/scx_userland
 say "queue micro-benchmark (host)"
 [ -x "$out/queue_bench" ] || die "no $out/queue_bench: run make bench"
 "$out/queue_bench" | tee "$work/queue.txt"
+# It loads BPF programs (root, no sched_ext needed); if it cannot, the
+# report says so and the rest goes on.
+say "decision path micro-benchmark (host, real kernel rings)"
+[ -x "$out/decide_bench" ] || die "no $out/decide_bench: run make bench"
+"$out/decide_bench" 2>&1 | tee "$work/decide.txt" ||
+	say "warning: decide_bench failed; its section of the report stays empty"
 
 # ---- 3. the VM ------------------------------------------------------------------
 # The host's facts, for the report: the guest sees only an emulated CPU.
