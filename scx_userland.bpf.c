@@ -40,9 +40,34 @@ char _license[] SEC("license") = "GPL";
  * the compiler from folding in the initial value, as a weak definition
  * may be replaced; user space replaces it through the skeleton.
  */
-const s32 usersched_pid __weak;
 const u64 slice_ns __weak = 20 * 1000 * 1000;
 const u32 nr_cpus __weak = 1;
+
+/*
+ * Bounds that keep a stalled or wrong user space from holding the machine.
+ * Slices shrink so that a round of the waiting tasks takes about
+ * SLICE_ROUND_NS, down to SLICE_MIN_NS; a decision's vtime may be at
+ * most VTIME_MAX_AHEAD past vtime_now, and is capped so that no task waits
+ * for much more than WAIT_MAX_NS; user
+ * space that leaves tasks waiting without a sign of life for
+ * USERSCHED_STALL_NS hands the CPUs back to the kernel, as the heartbeat
+ * (every HEARTBEAT_NS) finds out; the scheduler task waiting more than
+ * USERSCHED_WAIT_NS in its DSQ preempts a CPU.
+ */
+#define SLICE_ROUND_NS		(500 * 1000 * 1000ULL)
+#define SLICE_MIN_NS		(1000 * 1000ULL)
+#define VTIME_MAX_AHEAD		(1000ULL * 1000 * 1000 * 1000)
+#define WAIT_MAX_NS		(5000 * 1000 * 1000ULL)
+#define HEARTBEAT_NS		(100 * 1000 * 1000ULL)
+#define USERSCHED_WAIT_NS	(100 * 1000 * 1000ULL)
+#define USERSCHED_STALL_NS	(800 * 1000 * 1000ULL)
+
+/*
+ * The scheduler's pid as the kernel knows it, which getpid() is not inside
+ * a PID namespace: set by userland_whoami() below, called by the
+ * scheduler thread before it attaches.
+ */
+s32 usersched_pid;
 
 enum {
 	SHARED_DSQ	= 0,	/* decided tasks, by vtime */
@@ -54,7 +79,12 @@ enum {
 UEI_DEFINE(uei);
 u64 vtime_now;
 
+/* Written by user space each round: its queue length, and a round count. */
+u64 user_queued;
+u64 user_rounds;
+
 static u64 usersched_enq_ns;
+static bool usersched_waiting;
 
 /* Sized by user space before load (bpf_map__set_max_entries()). */
 struct {
@@ -119,11 +149,40 @@ static s32 nr_ready(void)
 	       scx_bpf_dsq_nr_queued(FALLBACK_DSQ);
 }
 
-/* Run the scheduler ahead of decided tasks when they run low. */
+/* Tasks waiting for user space: records in the ring, or in its queue. */
+static u64 nr_user_waiting(void)
+{
+	return bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA) /
+	       (sizeof(struct ul_enq_rec) + BPF_RINGBUF_HDR_SZ) +
+	       READ_ONCE(user_queued);
+}
+
+/*
+ * The slice of a task about to wait its turn: the -s slice, shortened
+ * once so many tasks wait that one round of them would take longer than
+ * SLICE_ROUND_NS, so that no -s value and no crowd keeps a task waiting
+ * for seconds; never below SLICE_MIN_NS.
+ */
+static u64 task_slice(void)
+{
+	u64 waiting = nr_ready() + nr_user_waiting() + 1;
+	u64 slice = SLICE_ROUND_NS * nr_cpus / waiting;
+
+	if (slice > slice_ns)
+		slice = slice_ns;
+	return slice > SLICE_MIN_NS ? slice : SLICE_MIN_NS;
+}
+
+/*
+ * Run the scheduler ahead of decided tasks when they run low, or once it
+ * has waited a slice (USERSCHED_WAIT_NS at most).
+ */
 static bool usersched_due(void)
 {
+	u64 wait = slice_ns < USERSCHED_WAIT_NS ? slice_ns : USERSCHED_WAIT_NS;
+
 	return nr_ready() < (s32)nr_cpus ||
-	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + slice_ns);
+	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + wait);
 }
 
 /*
@@ -154,7 +213,7 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 	 * already when the scheduler task wakes up to make it.
 	 */
 	if (is_idle && (p->pid == usersched_pid || nothing_waits())) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), 0);
 		stat_inc(direct);
 	}
 	return cpu;
@@ -194,6 +253,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 
 	if (p->pid == usersched_pid) {
 		usersched_enq_ns = bpf_ktime_get_ns();
+		usersched_waiting = true;
 		scx_bpf_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
 		stat_inc(enq_usersched);
 		/*
@@ -210,6 +270,18 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	/*
+	 * Per-CPU kthreads (ksoftirqd, kworkers...) and kswapd do the kernel's
+	 * own housekeeping, which must not stall with user space: they run
+	 * on their CPU's local DSQ, after the task running there.
+	 */
+	if (((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) ||
+	    (p->flags & PF_KSWAPD)) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), enq_flags);
+		stat_inc(kthread);
+		return;
+	}
+
+	/*
 	 * A task that may run on one CPU only never passes ops.select_cpu():
 	 * the same shortcut for it here. Otherwise it goes to user space like
 	 * any other: kept in the kernel, it would run ahead of every decided
@@ -217,7 +289,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	if (p->nr_cpus_allowed == 1 && nothing_waits() &&
 	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), enq_flags);
 		stat_inc(direct);
 		return;
 	}
@@ -229,7 +301,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	/* No room in the ring: never lose a task, queue it in the kernel. */
-	scx_bpf_dsq_insert(p, FALLBACK_DSQ, slice_ns, enq_flags);
+	scx_bpf_dsq_insert(p, FALLBACK_DSQ, task_slice(), enq_flags);
 	stat_inc(enq_fallback);
 	kick_idle_cpu(p);
 }
@@ -264,11 +336,44 @@ static void preempt_for_pinned(const struct task_struct *p)
 	stat_inc(pin_preempts);
 }
 
+/*
+ * The vtime @rec decides, within two bounds. So far ahead of vtime_now that
+ * only a bug put it there: what scx_userland.c's charge() gives instead, as
+ * once the task ran, such a vtime would become vtime_now and push every
+ * waking task to the back. And a task ahead by L waits while vtime_now
+ * advances by L,
+ * about L * waiting / nr_cpus; a task that ran a long slice before a crowd
+ * arrived would wait for minutes: cap L so that the wait stays near
+ * WAIT_MAX_NS.
+ */
+static u64 decided_vtime(const struct ul_dsp_rec *rec,
+			 const struct task_struct *p,
+			 const struct task_ctx *tctx)
+{
+	u64 waiting = nr_ready() + nr_user_waiting() + 1;
+	u64 lag_max = WAIT_MAX_NS * nr_cpus / waiting;
+	u64 vtime = rec->vtime;
+
+	if (time_after(vtime, vtime_now + VTIME_MAX_AHEAD)) {
+		stat_inc(bad_vtime);
+		vtime = tctx->vtime + (tctx->sum_exec - tctx->exec_base) *
+			100 / (p->scx.weight ?: 100);
+		if (time_before(vtime, vtime_now))
+			vtime = vtime_now;
+	}
+	if (time_after(vtime, vtime_now + lag_max)) {
+		stat_inc(lag_capped);
+		vtime = vtime_now + lag_max;
+	}
+	return vtime;
+}
+
 /* Insert @rec's task into SHARED_DSQ, or count why not. */
 static void apply_decision(const struct ul_dsp_rec *rec)
 {
 	struct task_struct *p;
 	struct task_ctx *tctx;
+	u64 vtime;
 
 	if (rec->pid <= 0) {
 		stat_inc(bad_rec);
@@ -286,11 +391,12 @@ static void apply_decision(const struct ul_dsp_rec *rec)
 	} else if (rec->seq != tctx->seq) {
 		stat_inc(stale);
 	} else {
+		vtime = decided_vtime(rec, p, tctx);
 		tctx->queued = false;
-		tctx->vtime = rec->vtime;
+		tctx->vtime = vtime;
 		tctx->exec_base = tctx->sum_exec;
-		if (scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, slice_ns,
-					     rec->vtime, 0)) {
+		if (scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(),
+					     vtime, 0)) {
 			stat_inc(dispatched);
 			if (!kick_idle_cpu(p) && tctx->woken &&
 			    p->nr_cpus_allowed == 1)
@@ -346,8 +452,10 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 {
 	struct task_ctx *tctx;
 
-	if (p->pid == usersched_pid)
+	if (p->pid == usersched_pid) {
+		usersched_waiting = false;
 		return;
+	}
 	/*
 	 * CPUs race here without a lock: at worst vtime_now lags by one
 	 * task, and a waking task starts a little further ahead.
@@ -357,7 +465,72 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 		vtime_now = tctx->vtime;
 }
 
+/* A crowd that gathers while a task runs shortens its slice too. */
+void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
+{
+	u64 slice;
+
+	if (p->pid == usersched_pid)
+		return;
+	slice = task_slice();
+	if (p->scx.slice > slice)
+		scx_bpf_task_set_slice(p, slice);
+}
+
+/* ---- the heartbeat -------------------------------------------------- */
+
+struct heartbeat {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct heartbeat);
+} heartbeat SEC(".maps");
+
+static u64 last_rounds, progress_ns;
+
+/*
+ * Every HEARTBEAT_NS: user space stopped (SIGSTOP, a debugger) or starved
+ * (an RT task on its CPU) leaves every task that waits for a decision
+ * waiting too, until the watchdog ejects us after 30 s. Hand the CPUs back
+ * to the kernel much sooner, and ask user space to attach again once it
+ * runs. And the scheduler task itself, waiting in its DSQ while running
+ * tasks hold every CPU for a long slice, gets a CPU.
+ */
+static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
+{
+	u64 rounds = READ_ONCE(user_rounds), now = bpf_ktime_get_ns();
+
+	if (rounds != last_rounds || !nr_user_waiting()) {
+		last_rounds = rounds;
+		progress_ns = now;
+	} else if (time_after(now, progress_ns + USERSCHED_STALL_NS)) {
+		scx_bpf_exit(SCX_ECODE_ACT_RESTART,
+			     "user space decided nothing for %llu ms while %llu tasks waited",
+			     (now - progress_ns) / 1000000, nr_user_waiting());
+		return 0;
+	}
+	if (usersched_waiting &&
+	    time_after(now, usersched_enq_ns + USERSCHED_WAIT_NS)) {
+		scx_bpf_kick_cpu(bpf_get_smp_processor_id(), SCX_KICK_PREEMPT);
+		stat_inc(preempts);
+	}
+	bpf_timer_start(timer, HEARTBEAT_NS, 0);
+	return 0;
+}
+
 /* ---- setup and teardown --------------------------------------------- */
+
+/* Run by the scheduler thread through BPF_PROG_TEST_RUN, before attaching. */
+SEC("syscall")
+int userland_whoami(void *ctx)
+{
+	usersched_pid = (u32)bpf_get_current_pid_tgid();
+	return 0;
+}
 
 s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
 			     struct scx_init_task_args *args)
@@ -379,9 +552,11 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
 	return 0;
 }
 
-/* DSQs are created in the order of the enum, SHARED_DSQ first. */
+/* The DSQs, in the order of their enum, and the heartbeat. */
 s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 {
+	struct heartbeat *hb;
+	u32 zero = 0;
 	u64 dsq;
 	s32 ret;
 
@@ -392,7 +567,18 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 			return ret;
 		}
 	}
-	return 0;
+
+	hb = bpf_map_lookup_elem(&heartbeat, &zero);
+	if (!hb) {
+		scx_bpf_error("no heartbeat timer");
+		return -ENOENT;
+	}
+	bpf_timer_init(&hb->timer, &heartbeat, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&hb->timer, heartbeat_fn);
+	ret = bpf_timer_start(&hb->timer, HEARTBEAT_NS, 0);
+	if (ret)
+		scx_bpf_error("cannot start the heartbeat: %d", ret);
+	return ret;
 }
 
 void BPF_STRUCT_OPS(userland_exit, struct scx_exit_info *ei)
@@ -406,6 +592,7 @@ SCX_OPS_DEFINE(userland_ops,
 	       .dequeue		= (void *)userland_dequeue,
 	       .dispatch	= (void *)userland_dispatch,
 	       .running		= (void *)userland_running,
+	       .tick		= (void *)userland_tick,
 	       .init_task	= (void *)userland_init_task,
 	       .init		= (void *)userland_init,
 	       .exit		= (void *)userland_exit,

@@ -268,6 +268,9 @@ static int dispatch_batch(struct user_ring_buffer *urb)
 		rec->abi = UL_ABI;
 		rec->seq = info->seq;
 		rec->vtime = t->vtime;
+#ifdef UL_FAULT_HOOK
+		UL_FAULT_HOOK(urb, rec);	/* selftests/scx_userland_faults.c */
+#endif
 		user_ring_buffer__submit(urb, rec);
 		wait_hist_add(now > info->enq_ns ? now - info->enq_ns : 0);
 		queue_remove(t);
@@ -426,12 +429,15 @@ static void print_record(const struct ul_stats *k, bool final)
 		{ "enq_usersched", k->enq_usersched },
 		{ "enq_user", k->enq_user },
 		{ "enq_fallback", k->enq_fallback },
+		{ "kthread", k->kthread },
 		{ "direct", k->direct },
 		{ "dispatched", k->dispatched },
 		{ "stale", k->stale },
 		{ "not_queued", k->not_queued },
 		{ "exited", k->exited },
 		{ "bad_rec", k->bad_rec },
+		{ "bad_vtime", k->bad_vtime },
+		{ "lag_capped", k->lag_capped },
 		{ "usersched_runs", k->usersched_runs },
 		{ "kicks", k->kicks },
 		{ "preempts", k->preempts },
@@ -522,7 +528,6 @@ static struct scx_userland *open_and_load(void)
 	struct scx_userland *skel;
 
 	skel = SCX_OPS_OPEN(userland_ops, scx_userland);
-	skel->rodata->usersched_pid = getpid();
 	skel->rodata->slice_ns = opts.slice_us * 1000ULL;
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
 	if (opts.partial)
@@ -531,6 +536,26 @@ static struct scx_userland *open_and_load(void)
 	bpf_map__set_max_entries(skel->maps.dispatched, opts.uring_kib * 1024);
 	SCX_OPS_LOAD(skel, userland_ops, scx_userland, uei);
 	return skel;
+}
+
+/*
+ * Tell the BPF side which task is the scheduler: its own program reads the
+ * pid of the thread that runs it, the pid the kernel knows, where getpid()
+ * would give the one of our PID namespace.
+ */
+static int tell_pid(struct scx_userland *skel)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, ropts);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.userland_whoami),
+				     &ropts);
+	if (err || ropts.retval) {
+		fprintf(stderr, "scx_userland: cannot tell the BPF side our pid: %s\n",
+			strerror(err ? errno : EINVAL));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -563,6 +588,8 @@ static int run(struct scx_userland *skel)
 		goto out;
 	}
 
+	if (tell_pid(skel))
+		goto out;
 	link = SCX_OPS_ATTACH(skel, userland_ops, scx_userland);
 	next_stats = now_ns() + opts.interval * 1000000000ULL;
 
@@ -573,6 +600,9 @@ static int run(struct scx_userland *skel)
 			vtime_now = vt;
 		consume(rb);
 		dispatch_batch(urb);
+		/* what the heartbeat and the slice length go by */
+		WRITE_ONCE(skel->bss->user_queued, nr_queued);
+		WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
 
 		if (nr_queued) {
 			/* let the kernel drain the user ring and run them */
@@ -581,7 +611,7 @@ static int run(struct scx_userland *skel)
 		} else {
 			/* the ring wakes us when it goes non-empty */
 			ustats.sleeps++;
-			epoll_wait(efd, &ev, 1, 1000);
+			epoll_wait(efd, &ev, 1, 100);
 		}
 		if (opts.interval && now_ns() >= next_stats) {
 			print_stats(skel, false);
@@ -617,6 +647,10 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* Ctrl-Z would stop every task that waits for a decision with us. */
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 	do {
 		/* the BPF side's counters begin at zero too */
 		queue_reset();
@@ -629,7 +663,7 @@ int main(int argc, char **argv)
 		restart = UEI_ECODE_RESTART(ecode);
 		scx_userland__destroy(skel);
 		if (restart && !exit_req)
-			fprintf(stderr, "scx_userland: restarting, as the kernel asked\n");
+			fprintf(stderr, "scx_userland: restarting\n");
 	} while (!ret && restart && !exit_req);
 
 	return ret ? 1 : 0;

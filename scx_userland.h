@@ -50,12 +50,15 @@ struct ul_stats {
 	__u64	enq_usersched;	/* enqueues of the user-space scheduler task */
 	__u64	enq_user;	/* sent to user space through the ring */
 	__u64	enq_fallback;	/* ring full: queued in FALLBACK_DSQ */
+	__u64	kthread;	/* per-CPU kthreads and kswapd, kept local */
 	__u64	direct;		/* run at once on an idle CPU, nothing waiting */
 	__u64	dispatched;	/* decisions inserted into the shared DSQ */
 	__u64	stale;		/* decision older than the task's last enqueue */
 	__u64	not_queued;	/* task no longer waiting for a decision */
 	__u64	exited;		/* no task with that pid any more */
 	__u64	bad_rec;	/* nonsense pid or short record */
+	__u64	bad_vtime;	/* vtime far past vtime_now: not taken */
+	__u64	lag_capped;	/* vtime capped to bound the task's wait */
 	__u64	usersched_runs;	/* times the scheduler task was dispatched */
 	__u64	kicks;		/* idle CPUs kicked because work waits */
 	__u64	preempts;	/* CPUs preempted for the woken scheduler */

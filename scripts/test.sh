@@ -49,6 +49,7 @@ vm_suite() {
 	shift 2
 	"$src/scripts/vm.sh" -t "$tmo" -o "$log/$name" -- \
 		env SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
+		SCX_SELFTEST_BIN="$out/selftests" \
 		"$src/selftests/vm_tests.sh" "$@" 2>&1 | tee "$log/$name.tap"
 }
 

@@ -16,6 +16,13 @@ TESTS+=(
 	"sigkill    120  kill -9 under load: disabled, the workload runs on and ends, reload works"
 	"hotplug    150  cpu1 offline/online while loaded: restarts or survives, then exits 0"
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
+	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
+	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
+	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
+	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
+	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
+	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
+	"flood      600  20000 runnable threads: <= 4x EEVDF's time, probes in 5 s, attached"
 )
 
 # sigkill ------------------------------------------------------------------
@@ -145,3 +152,233 @@ t_stress_mix_run() {
 
 # on its own; vm_tests.sh sources this file for its tests only
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
+
+# probe_ms: run a fresh process, its wall time from fork to exit into PROBE_MS
+probe_ms() {
+	local t0
+
+	now; t0=$NOW
+	/bin/true
+	now; PROBE_MS=$((NOW - t0))
+}
+
+# stopped: -i 0 under 2 hogs per CPU; SIGSTOP for 20 s, probes during it
+t_stopped_run() {
+	local end worst=0
+
+	sched_start -i 0
+	spins $(($(nproc) * 2))
+	kill -TSTP "$SCHED_PID"
+	nap 1
+	procstat "$SCHED_PID"
+	[ "${PS[0]}" != T ] || fail "SIGTSTP stopped the scheduler"
+	sched_check "after SIGTSTP"
+
+	kill -STOP "$SCHED_PID"
+	now; end=$((NOW + 20000))
+	nap 1
+	while now; [ "$NOW" -lt "$end" ]; do
+		probe_ms
+		[ "$PROBE_MS" -gt "$worst" ] && worst=$PROBE_MS
+		nap 1
+	done
+	tdiag "state during the stop: $(cat $SX/state), slowest probe ${worst} ms"
+	kill -CONT "$SCHED_PID"
+	[ "$worst" -le 2000 ] || fail "a task started during the stop took $worst ms"
+	wait_until 20 is_ours || fail "not attached again 20 s after SIGCONT"
+	sched_check "after SIGCONT"
+	stop_all
+	sched_stop
+	file_lines "$SCHED_ERR"
+	tdiag "stderr: ${LINES[*]}"
+	[[ "${LINES[*]}" == *"restarting"* ]] || fail "it did not say it restarted"
+}
+
+# pidns_run ARGS...: the scheduler under unshare ARGS; it must decide for a
+# load, stay attached and exit 0 on SIGINT
+pidns_run() {
+	local child rc
+
+	NSCHED=$((${NSCHED:-0} + 1))
+	SCHED_OUT=$TDIR/sched$NSCHED.out SCHED_ERR=$TDIR/sched$NSCHED.err
+	unshare "$@" "$SCX" -j -i 1 > "$SCHED_OUT" 2> "$SCHED_ERR" &
+	SCHED_PID=$!
+	echo "$SCHED_PID" >> "$TDIR/sched.pids"
+	wait_until 30 is_ours || fail "unshare $*: not enabled after 30 s"
+	spins $(($(nproc) * 2))
+	nap 3
+	probe_ms
+	tdiag "unshare $*: a new task ran in $PROBE_MS ms"
+	[ "$PROBE_MS" -le 2000 ] || fail "unshare $*: a new task took $PROBE_MS ms"
+	is_ours || fail "unshare $*: state '$STATE', ops '$OPS'"
+	last_json || fail "unshare $*: no stats"
+	jget "$V" dispatched
+	tdiag "unshare $*: dispatched $V"
+	[ "$V" -gt 0 ] || fail "unshare $*: nothing decided"
+	stop_all
+	child=$(pgrep -P "$SCHED_PID")
+	kill -INT "$child"
+	wait_until 20 none_alive "$SCHED_PID" || fail "still running after SIGINT"
+	wait "$SCHED_PID"; rc=$?
+	[ $rc -eq 0 ] || fail "unshare $*: exited with $rc"
+	wait_until 20 is_state disabled || fail "state '$STATE' after exit"
+}
+
+t_pidns_run() {
+	pidns_run -pf --mount-proc
+	pidns_run -pf
+}
+
+# slice_bound: the longest slice and 200 hogs: a round must still be short
+t_slice_bound_run() {
+	local i idle
+
+	sched_start -s 1000000 -i 0
+	spins 200
+	# one task among 200 hogs, this shell would take minutes to read
+	# their 200 /proc files: give it the weight of nice -15
+	renice -n -15 -p "$BASHPID" > /dev/null
+	nap 15
+	cpu_ticks "${PIDS[@]}"
+	idle=0
+	for ((i = 0; i < ${#TICKS[@]}; i++)); do
+		[ "${TICKS[i]}" -gt 0 ] || idle=$((idle + 1))
+	done
+	tdiag "$idle of 200 hogs did not run in 15 s"
+	[ $idle -eq 0 ] || fail "$idle hogs waited more than 15 s"
+	sched_check
+	stop_all
+	sched_stop
+}
+
+# kthreads: kernel work on every CPU under hogs; none of it in user space
+t_kthreads_run() {
+	local n
+
+	sched_start -j -i 1
+	spins $(($(nproc) * 2))
+	for n in 1 2 3; do
+		sync; echo 1 > /proc/sys/vm/drop_caches
+		nap 1
+	done
+	last_json || fail "no stats"
+	jget "$V" kthread
+	tdiag "kthread $V"
+	[ "$V" -gt 0 ] || fail "no kthread enqueue was counted"
+	stop_all
+	sched_stop
+}
+
+# bad_decisions: the fault build mixes corrupt decisions into the real
+# ones; nice 0 and 5 hogs must still share 3:1, every kind counted
+t_bad_decisions_setup() {
+	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
+}
+
+t_bad_decisions_run() {
+	local i hi=0 lo=0 ratio f
+
+	SCX=$SCX_FAULTS UL_FAULTS=mix sched_start -p -j -i 1
+	spins 8
+	set_ext 0 "${PIDS[@]:0:4}"
+	set_ext 5 "${PIDS[@]:4:4}"
+	nap 1
+	measure 6 "${PIDS[@]}"
+	sched_check "under corrupt decisions"
+	for ((i = 0; i < 4; i++)); do
+		hi=$((hi + DELTA[i])) lo=$((lo + DELTA[i + 4]))
+	done
+	stop_all
+	sched_stop
+	tdiag "ticks nice 0: ${DELTA[*]:0:4}; nice 5: ${DELTA[*]:4:4}"
+	ratio=$((hi * 100 / (lo + 1)))
+	tdiag "nice 0 : nice 5 = $ratio/100 (the weighted test's bounds: 200-450)"
+	for f in bad_rec not_queued stale bad_vtime; do
+		jget "$FINAL" $f
+		tdiag "$f $V"
+		[ "$V" -gt 0 ] || fail "no $f counted"
+	done
+	[ $ratio -ge 200 ] && [ $ratio -le 450 ] || fail "ratio out of bounds"
+}
+
+# error_exit: the fault build sends a record of the wrong ABI; the BPF side
+# stops with scx_bpf_error(), and UEI_REPORT() prints the kernel's dump
+t_error_exit_setup() {
+	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
+}
+
+t_error_exit_run() {
+	local rc
+
+	printf '%s\n' 'disabled \(scx_bpf_error\)' 'scx_bpf_error' > "$TDIR/kexpect"
+	SCHED_OUT=$TDIR/sched1.out SCHED_ERR=$TDIR/sched1.err
+	UL_FAULTS=abi "$SCX_FAULTS" -i 0 > "$SCHED_OUT" 2> "$SCHED_ERR" &
+	SCHED_PID=$!
+	echo "$SCHED_PID" >> "$TDIR/sched.pids"
+	spins 2
+	wait_until 30 none_alive "$SCHED_PID" || fail "still running 30 s later"
+	wait "$SCHED_PID"; rc=$?
+	stop_all
+	wait_until 20 is_state disabled || fail "state '$STATE' after the exit"
+	file_lines "$SCHED_ERR"
+	tdiag "exit status $rc; stderr: ${#LINES[@]} lines, the last: ${LINES[*]: -1}"
+	[ $rc -eq 1 ] || fail "exit status $rc, not 1"
+	[[ "${LINES[*]}" == *"DEBUG DUMP"* ]] || fail "no state dump on stderr"
+	[[ "${LINES[*]: -1}" == "EXIT: scx_bpf_error ("*"ABI 2, expected 1"* ]] ||
+		fail "no error exit line"
+}
+
+# flood ----------------------------------------------------------------------
+# More runnable threads than user space's pool (16384) and both rings hold,
+# first under EEVDF, then under the scheduler, in the same boot. Meanwhile
+# a probe (a fresh process) starts every second and must end within 5 s.
+FLOOD_NR=20000 FLOOD_LOOPS=60000
+
+t_flood_setup() {
+	[ -x "$FLOOD" ] || skip "no flood program (SCX_SELFTEST_BIN)"
+	read -r THREADS_MAX < /proc/sys/kernel/threads-max
+	echo "$THREADS_MAX" > "$TDIR/threads-max"
+	[ "$THREADS_MAX" -gt $((FLOOD_NR + 2000)) ] ||
+		echo $((FLOOD_NR + 2000)) > /proc/sys/kernel/threads-max
+}
+
+# flood_probed: run the flood while probing; FLOOD_MS, WORST_MS
+flood_probed() {
+	local pid
+
+	"$FLOOD" $FLOOD_NR $FLOOD_LOOPS > "$TDIR/flood.out" &
+	pid=$!
+	WORST_MS=0
+	while alive "$pid"; do
+		probe_ms
+		[ "$PROBE_MS" -gt "$WORST_MS" ] && WORST_MS=$PROBE_MS
+		nap 1
+	done
+	wait "$pid" || fail "flood failed"
+	read -r FLOOD_MS < "$TDIR/flood.out"
+}
+
+t_flood_run() {
+	local eevdf
+
+	flood_probed
+	eevdf=$FLOOD_MS
+	tdiag "EEVDF: $eevdf ms, slowest probe $WORST_MS ms"
+	sched_start -j -i 1
+	flood_probed
+	tdiag "scx_userland: $FLOOD_MS ms ($((FLOOD_MS * 100 / eevdf))% of EEVDF's)," \
+		"slowest probe $WORST_MS ms"
+	wait_until 20 is_ours || fail "not attached 20 s after the flood"
+	sched_check "after the flood"
+	sched_stop
+	file_lines "$SCHED_ERR"
+	tdiag "stderr: ${LINES[*]}"
+	[ "$WORST_MS" -le 5000 ] || fail "a probe took $WORST_MS ms"
+	# the goal is 1.5x (README, What can go wrong); this catches a wedge
+	[ "$FLOOD_MS" -le $((eevdf * 4)) ] ||
+		fail "$FLOOD_MS ms, more than 4x EEVDF's $eevdf ms"
+}
+
+t_flood_cleanup() {
+	[ -r "$TDIR/threads-max" ] && cat "$TDIR/threads-max" > /proc/sys/kernel/threads-max
+}

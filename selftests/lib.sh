@@ -63,6 +63,14 @@ if [ -z "${SCX_USERLAND:-}" ]; then
 	done
 fi
 SCX=${SCX_USERLAND:-scx_userland}
+# where the selftests' own programs are: scx_userland_faults, flood
+if [ -z "${SCX_SELFTEST_BIN:-}" ]; then
+	for f in "$HERE/../build/selftests" "$HERE"; do
+		[ -x "$f/flood" ] && SCX_SELFTEST_BIN=$(readlink -f "$f") && break
+	done
+fi
+SCX_FAULTS=${SCX_SELFTEST_BIN:-/nonexistent}/scx_userland_faults
+FLOOD=${SCX_SELFTEST_BIN:-/nonexistent}/flood
 
 # Every test: "name timeout what-it-asserts", added by the area files
 TESTS=()
@@ -360,13 +368,19 @@ count_out() {
 # dmesg_new: kernel log lines since dmesg_mark that look like trouble
 # into KBAD (joined with " | "); all new lines go to $TDIR/dmesg
 dmesg_mark() { KMARK=$(dmesg 2> /dev/null | wc -l); }
+# dmesg_new: the kernel log lines since dmesg_mark that look bad into KBAD;
+# a test that provokes some writes one regex per line to $TDIR/kexpect
 dmesg_new() {
-	local l
+	local l e expect=()
 
 	KBAD=
+	[ -r "$TDIR/kexpect" ] && mapfile -t expect < "$TDIR/kexpect"
 	dmesg 2> /dev/null | tail -n +$((KMARK + 1)) > "$TDIR/dmesg"
 	file_lines "$TDIR/dmesg"
 	for l in "${LINES[@]}"; do
+		for e in "${expect[@]}"; do
+			[[ $l =~ $e ]] && continue 2
+		done
 		# "disabled (unregistered from user space/the kernel)" is normal
 		[[ $l =~ [Ss]tall|watchdog|BUG|[Ee]rror|WARNING|Call\ Trace|Oops|panic|hung\ task ]] ||
 			[[ $l =~ sched_ext:.*disabled\ \( && ! $l =~ disabled\ \(unregistered ]] ||

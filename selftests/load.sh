@@ -98,9 +98,10 @@ expect_err() {
 # under -j -i 1; then, on the JSON lines:
 t_stats_run() {
 	local i l prev f v p wsum ksum nlines=0 bad
-	local fields=(enq_usersched enq_user enq_fallback direct dispatched stale not_queued
-		exited bad_rec usersched_runs kicks preempts pin_preempts consumed submitted
-		uring_full pool_full short_rec yields sleeps)
+	local fields=(enq_usersched enq_user enq_fallback kthread direct dispatched
+		stale not_queued exited bad_rec bad_vtime lag_capped usersched_runs
+		kicks preempts pin_preempts consumed submitted uring_full pool_full
+		short_rec yields sleeps)
 
 	sched_start -j -i 1
 	spins 4
