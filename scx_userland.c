@@ -33,8 +33,10 @@
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <asm/barrier.h>
 #include <linux/compiler.h>
 #include <linux/kernel.h>
 #include <linux/rbtree.h>
@@ -289,13 +292,13 @@ static const char help_text[] =
 "\n"
 "  -b BATCH     decisions handed to the kernel per round (1-4096, default 256)\n"
 "  -s SLICE_US  time slice in microseconds (100-1000000, default 20000)\n"
-"  -i SECS      seconds between stats lines, 0 for none (0-3600, default 1)\n"
+"  -i SECS      seconds between stats blocks, 0 for none (0-3600, default 1)\n"
 "  -r KIB       size of the kernel->user ring, a power of two\n"
 "               (4-65536, default 256)\n"
 "  -u KIB       size of the user->kernel ring, a power of two\n"
 "               (4-65536, default 256)\n"
 "  -p           partial mode: schedule only tasks with policy SCHED_EXT\n"
-"  -j           print stats as JSON lines\n"
+"  -j           print stats as JSON lines, every counter\n"
 "  -v           print libbpf debug output (verifier log on load failure)\n"
 "  -h           this help\n";
 
@@ -373,31 +376,50 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 /* ---- stats ---------------------------------------------------------- */
 
-/* JSON: all buckets. Text: " <2^i:count" up to the last non-empty one. */
-static void print_wait_hist(const __u64 *h)
-{
-	int i, last = 0;
+/*
+ * The decision loop never prints: a write to a pipe or a terminal nobody
+ * reads blocks, and every task waiting for a decision would wait with it.
+ * A thread of its own takes a snapshot of the counters every -i seconds,
+ * formats it and writes it; if a write blocks, only that thread waits, and
+ * the intervals it misses meanwhile are counted as dropped lines.
+ *
+ * The loop changes ustats and nr_queued only within a round, and makes
+ * useq odd while it does: a copy begun while useq was odd, or that saw it
+ * change, is taken again. So a snapshot is exact between two rounds (each
+ * decision in submitted is in the histogram too), and the loop never
+ * waits for the reader.
+ */
+static unsigned int useq;
 
-	if (opts.json) {
-		printf(",\"wait_hist_log2_us\":[");
-		for (i = 0; i < UL_NR_WAIT_BUCKETS; i++)
-			printf("%s%llu", i ? "," : "", (unsigned long long)h[i]);
-		printf("]}\n");
-		return;
-	}
-	for (i = 0; i < UL_NR_WAIT_BUCKETS; i++)
-		if (h[i])
-			last = i;
-	printf("\n  wait_us");
-	for (i = 0; i <= last; i++)
-		printf(" <%llu:%llu", 1ULL << i, (unsigned long long)h[i]);
-	printf("\n");
+static void round_begin(void)
+{
+	WRITE_ONCE(useq, useq + 1);
+	/* pairs with the first smp_rmb() in read_ustats(): odd, then counts */
+	smp_wmb();
 }
 
-struct stat_field {
-	const char	*name;
-	__u64		val;
+static void round_end(void)
+{
+	/* pairs with the second smp_rmb() in read_ustats(): counts, then even */
+	smp_wmb();
+	WRITE_ONCE(useq, useq + 1);
+}
+
+/* Everything one stats line shows. */
+struct ul_snap {
+	struct ul_stats		k;	/* the BPF side's counters */
+	struct ul_ustats	u;	/* user space's */
+	__u64			queued;	/* tasks held in user space */
+	__u64			dropped; /* stats lines not written in time */
+	__u64			elapsed_ns; /* since the scheduler was attached */
+	__u64			cpu_ns;	/* the process's CPU time since then */
 };
+
+static __u64 stats_t0_ns, stats_cpu0_ns;	/* set at attach */
+static struct ul_snap stats_first;	/* taken at attach */
+static __u64 stats_dropped;	/* written by the stats thread only */
+static int stats_stop;		/* set by main() to end the stats thread */
+static int stats_done;		/* set by the stats thread as it ends */
 
 /* The BPF side's counters: the sum of every CPU's copy. */
 static void read_kstats(struct scx_userland *skel, struct ul_stats *sum)
@@ -421,11 +443,335 @@ static void read_kstats(struct scx_userland *skel, struct ul_stats *sum)
 			((__u64 *)sum)[i] += ((__u64 *)&percpu[cpu])[i];
 }
 
-/* One line per call: "name value ..." or, with -j, a JSON object. */
-static void print_record(const struct ul_stats *k, bool final)
+/* A copy of ustats and nr_queued from between two rounds of the loop. */
+static void read_ustats(struct ul_ustats *u, __u64 *queued)
 {
-	const struct ul_ustats *u = &ustats;
-	const struct stat_field f[] = {
+	/* struct ul_ustats is all __u64, copied one at a time */
+	const __u64 *src = (const __u64 *)&ustats;
+	__u64 *dst = (__u64 *)u;
+	const struct timespec pause = { .tv_nsec = 50000 };
+	unsigned int seq, i;
+
+	for (;;) {
+		seq = READ_ONCE(useq);
+		if (!(seq & 1)) {
+			/* useq before the counts, see round_begin() */
+			smp_rmb();
+			for (i = 0; i < sizeof(*u) / sizeof(__u64); i++)
+				dst[i] = READ_ONCE(src[i]);
+			*queued = READ_ONCE(nr_queued);
+			/* the counts before useq again, see round_end() */
+			smp_rmb();
+			if (READ_ONCE(useq) == seq)
+				return;
+		}
+		/* a round is running: it ends without waiting for anyone */
+		nanosleep(&pause, NULL);
+	}
+}
+
+static __u64 cpu_time_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void take_snap(struct scx_userland *skel, struct ul_snap *s)
+{
+	read_kstats(skel, &s->k);
+	read_ustats(&s->u, &s->queued);
+	s->dropped = READ_ONCE(stats_dropped);
+	s->elapsed_ns = now_ns() - stats_t0_ns;
+	s->cpu_ns = cpu_time_ns() - stats_cpu0_ns;
+}
+
+/*
+ * A percentile of the waits in the log2 histogram @h, in microseconds.
+ * Bucket 0 holds waits under 1 us, bucket b >= 1 those in [2^(b-1), 2^b)
+ * us. The wait of rank ceil(n * @permille / 1000) lies in some bucket b,
+ * and the value is that bucket's upper bound, 2^b us: never below the
+ * true percentile, and less than twice it. @permille 1000 gives the
+ * bucket of the longest wait. The top bucket also holds every longer
+ * wait, so its value (2^23 us) reads "2^22 us or more". 0 if @h is empty.
+ */
+static __u64 wait_pct_us(const __u64 *h, unsigned int permille)
+{
+	__u64 n = 0, rank, sum = 0;
+	int b;
+
+	for (b = 0; b < UL_NR_WAIT_BUCKETS; b++)
+		n += h[b];
+	if (!n)
+		return 0;
+	rank = (n * permille + 999) / 1000;
+	for (b = 0; b < UL_NR_WAIT_BUCKETS - 1; b++) {
+		sum += h[b];
+		if (sum >= rank)
+			break;
+	}
+	return 1ULL << b;
+}
+
+/* A text being built in a fixed buffer; it stops short, never overflows. */
+struct ul_out {
+	char	*buf;
+	size_t	size;
+	size_t	len;
+};
+
+static __printf(2, 3) void out(struct ul_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->len + 1 >= o->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len = min_t(size_t, o->len + n, o->size - 1);
+}
+
+/* @v in at most 4 characters: 9999, 12k, 1.2M... */
+static const char *fmt_num(char *buf, size_t size, __u64 v)
+{
+	static const char units[] = "kMGTPE";
+	__u64 scale = 1000, tenths;
+	int u = 0;
+
+	if (v < 10000) {
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+		return buf;
+	}
+	while (v / scale >= 1000 && u < 5) {
+		scale *= 1000;
+		u++;
+	}
+	tenths = v / (scale / 10);
+	if (tenths < 100)
+		snprintf(buf, size, "%llu.%llu%c", (unsigned long long)tenths / 10,
+			 (unsigned long long)tenths % 10, units[u]);
+	else
+		snprintf(buf, size, "%llu%c", (unsigned long long)v / scale,
+			 units[u]);
+	return buf;
+}
+
+/* A wait in us as a person reads it: 512us, 4.1ms, 33ms, 1.0s, >4.2s. */
+static const char *fmt_wait(char *buf, size_t size, __u64 us)
+{
+	const char *unit = "us";
+	__u64 scale = 1, tenths;
+	const char *gt = "";
+
+	if (us >= 1ULL << (UL_NR_WAIT_BUCKETS - 1)) {
+		/* the top bucket: its lower bound, and "more" */
+		us = 1ULL << (UL_NR_WAIT_BUCKETS - 2);
+		gt = ">";
+	}
+	if (us >= 1000000) {
+		scale = 1000000;
+		unit = "s";
+	} else if (us >= 1000) {
+		scale = 1000;
+		unit = "ms";
+	}
+	tenths = (us * 10 + scale / 2) / scale;
+	if (scale > 1 && tenths < 100)
+		snprintf(buf, size, "%s%llu.%llu%s", gt,
+			 (unsigned long long)tenths / 10,
+			 (unsigned long long)tenths % 10, unit);
+	else
+		snprintf(buf, size, "%s%llu%s", gt,
+			 (unsigned long long)(tenths + 5) / 10, unit);
+	return buf;
+}
+
+/* @d events in @dt_ns nanoseconds, per second */
+static __u64 per_sec(__u64 d, __u64 dt_ns)
+{
+	double r = dt_ns ? (double)d * 1e9 / dt_ns : 0;
+
+	return r < 18446744073709551615.0 ? r : ~0ULL;
+}
+
+/* "p50 128us  p99 8.2ms  max 33ms" of the histogram @h */
+static void out_wait(struct ul_out *o, const __u64 *h)
+{
+	char a[16], b[16], c[16];
+
+	out(o, "p50 %s  p99 %s  max %s",
+	    fmt_wait(a, sizeof(a), wait_pct_us(h, 500)),
+	    fmt_wait(b, sizeof(b), wait_pct_us(h, 990)),
+	    fmt_wait(c, sizeof(c), wait_pct_us(h, 1000)));
+}
+
+#define UL_TEXT_COLS	100	/* the widest line of a text block */
+#define UL_NR_PROBLEMS	10	/* counters problem_fields() may show */
+
+/*
+ * Counters that mean something went wrong, as "!name N" fields: only the
+ * non-zero ones, @cur minus @prev (@prev NULL: totals). The ring-full
+ * fallback is a rate when @per_s, as it is where the other rates are.
+ */
+static int problem_fields(const struct ul_snap *cur, const struct ul_snap *prev,
+			  bool per_s, char fields[][40])
+{
+	static const struct ul_snap zero;
+	const struct ul_snap *p = prev ? prev : &zero;
+	const struct {
+		const char	*name;
+		__u64		val;
+		bool		rate;
+	} f[] = {
+		{ "fallback", cur->k.enq_fallback - p->k.enq_fallback, per_s },
+		{ "stale", cur->k.stale - p->k.stale },
+		{ "not_queued", cur->k.not_queued - p->k.not_queued },
+		{ "exited", cur->k.exited - p->k.exited },
+		{ "bad_rec", cur->k.bad_rec - p->k.bad_rec },
+		{ "bad_vtime", cur->k.bad_vtime - p->k.bad_vtime },
+		{ "uring_full", cur->u.uring_full - p->u.uring_full },
+		{ "pool_full", cur->u.pool_full - p->u.pool_full },
+		{ "short_rec", cur->u.short_rec - p->u.short_rec },
+		{ "dropped", cur->dropped - p->dropped },
+	};
+	__u64 dt = cur->elapsed_ns - p->elapsed_ns;
+	char num[16];
+	int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		if (!f[i].val)
+			continue;
+		if (f[i].rate)
+			snprintf(fields[n++], 40, "!%s %s/s", f[i].name,
+				 fmt_num(num, sizeof(num), per_sec(f[i].val, dt)));
+		else if (prev)
+			snprintf(fields[n++], 40, "!%s %s", f[i].name,
+				 fmt_num(num, sizeof(num), f[i].val));
+		else
+			snprintf(fields[n++], 40, "!%s %llu", f[i].name,
+				 (unsigned long long)f[i].val);
+	}
+	return n;
+}
+
+/*
+ * Append @n fields, two spaces apart, to the line that began at
+ * *@line_start; a field that would pass UL_TEXT_COLS starts a new line,
+ * indented by two. In the stats block the 10 problem fields, each with
+ * its number in at most 4 characters, fit in lines 2 and 3 even with
+ * every counter at its limit (the tests check it).
+ */
+static void out_flow(struct ul_out *o, size_t *line_start, char fields[][40],
+		     int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (o->len - *line_start + 2 + strlen(fields[i]) > UL_TEXT_COLS) {
+			out(o, "\n");
+			*line_start = o->len;
+		}
+		out(o, "  %s", fields[i]);
+	}
+}
+
+/*
+ * The block printed every interval: at most 3 lines of at most
+ * UL_TEXT_COLS columns. Rates and waits are over the interval from @prev
+ * to @cur; problem counters follow the waits, only when non-zero:
+ *
+ *   stats 12s: decided 1.2k/s  direct 567/s  queued 12  cpu 3.2%
+ *     wait p50 128us  p99 8.2ms  max 33ms  !fallback 3/s  !stale 2
+ */
+static int format_text(char *buf, size_t size, const struct ul_snap *cur,
+		       const struct ul_snap *prev)
+{
+	struct ul_out o = { .buf = buf, .size = size };
+	__u64 dt = cur->elapsed_ns - prev->elapsed_ns;
+	__u64 h[UL_NR_WAIT_BUCKETS], n = 0, cpu;
+	char fields[UL_NR_PROBLEMS][40], a[16], b[16];
+	size_t line_start;
+	int i;
+
+	if (!dt)
+		dt = 1;
+	cpu = per_sec(cur->cpu_ns - prev->cpu_ns, dt) / 1000000;
+	out(&o, "stats %llus: decided %s/s  direct %s/s  queued %llu  cpu %llu.%llu%%\n",
+	    (unsigned long long)(cur->elapsed_ns / 1000000000ULL),
+	    fmt_num(a, sizeof(a), per_sec(cur->u.submitted - prev->u.submitted, dt)),
+	    fmt_num(b, sizeof(b), per_sec(cur->k.direct - prev->k.direct, dt)),
+	    (unsigned long long)cur->queued,
+	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
+
+	line_start = o.len;
+	for (i = 0; i < UL_NR_WAIT_BUCKETS; i++) {
+		h[i] = cur->u.wait_hist[i] - prev->u.wait_hist[i];
+		n += h[i];
+	}
+	out(&o, "  wait ");
+	if (n)
+		out_wait(&o, h);
+	else
+		out(&o, "-");
+	out_flow(&o, &line_start, fields, problem_fields(cur, prev, true, fields));
+	out(&o, "\n");
+	return o.len;
+}
+
+/*
+ * The report at exit: totals, the waits over the whole run, and the
+ * problem counters that are not zero (the exit line follows it).
+ */
+static int format_final(char *buf, size_t size, const struct ul_snap *s)
+{
+	struct ul_out o = { .buf = buf, .size = size };
+	__u64 events = s->k.enq_user + s->k.direct + s->k.enq_usersched +
+		       s->k.enq_fallback;
+	__u64 share = events ? s->k.enq_user * 1000 / events : 0;
+	__u64 cpu = per_sec(s->cpu_ns, s->elapsed_ns) / 1000000;
+	char fields[UL_NR_PROBLEMS][40];
+	size_t line_start;
+
+	out(&o, "final: %llu.%llus; %llu of %llu scheduling events (%llu.%llu%%) went to user space, %llu decided\n",
+	    (unsigned long long)(s->elapsed_ns / 1000000000ULL),
+	    (unsigned long long)(s->elapsed_ns / 100000000ULL % 10),
+	    (unsigned long long)s->k.enq_user, (unsigned long long)events,
+	    (unsigned long long)share / 10, (unsigned long long)share % 10,
+	    (unsigned long long)s->u.submitted);
+	out(&o, "  the others: direct %llu  enq_usersched %llu  enq_fallback %llu;  cpu %llu.%llu%%\n",
+	    (unsigned long long)s->k.direct,
+	    (unsigned long long)s->k.enq_usersched,
+	    (unsigned long long)s->k.enq_fallback,
+	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
+	line_start = o.len;
+	out(&o, "  wait over the run ");
+	if (s->u.submitted)
+		out_wait(&o, s->u.wait_hist);
+	else
+		out(&o, "-");
+	out_flow(&o, &line_start, fields, problem_fields(s, NULL, false, fields));
+	out(&o, "\n");
+	return o.len;
+}
+
+/*
+ * One JSON object on one line, every counter cumulative since the
+ * scheduler was attached; README.md describes each field.
+ */
+static int format_json(char *buf, size_t size, const struct ul_snap *s,
+		       bool final)
+{
+	struct ul_out o = { .buf = buf, .size = size };
+	const struct ul_stats *k = &s->k;
+	const struct ul_ustats *u = &s->u;
+	const struct {
+		const char	*name;
+		__u64		val;
+	} f[] = {
 		{ "enq_usersched", k->enq_usersched },
 		{ "enq_user", k->enq_user },
 		{ "enq_fallback", k->enq_fallback },
@@ -444,33 +790,164 @@ static void print_record(const struct ul_stats *k, bool final)
 		{ "pin_preempts", k->pin_preempts },
 		{ "consumed", u->consumed },
 		{ "submitted", u->submitted },
-		{ "queued", nr_queued },
+		{ "queued", s->queued },
 		{ "uring_full", u->uring_full },
 		{ "pool_full", u->pool_full },
 		{ "short_rec", u->short_rec },
 		{ "yields", u->yields },
 		{ "sleeps", u->sleeps },
+		{ "dropped", s->dropped },
+		{ "elapsed_us", s->elapsed_ns / 1000 },
+		{ "cpu_us", s->cpu_ns / 1000 },
+		{ "wait_p50_us", wait_pct_us(u->wait_hist, 500) },
+		{ "wait_p99_us", wait_pct_us(u->wait_hist, 990) },
+		{ "wait_max_us", wait_pct_us(u->wait_hist, 1000) },
 	};
-	const char *fmt = opts.json ? ",\"%s\":%llu" : " %s %llu";
 	int i;
 
-	if (opts.json)
-		printf("{\"final\":%s", final ? "true" : "false");
-	else
-		printf("%s", final ? "final:" : "stats:");
+	out(&o, "{\"final\":%s", final ? "true" : "false");
 	for (i = 0; i < ARRAY_SIZE(f); i++)
-		printf(fmt, f[i].name, (unsigned long long)f[i].val);
-
-	print_wait_hist(u->wait_hist);
-	fflush(stdout);
+		out(&o, ",\"%s\":%llu", f[i].name, (unsigned long long)f[i].val);
+	out(&o, ",\"wait_hist_log2_us\":[");
+	for (i = 0; i < UL_NR_WAIT_BUCKETS; i++)
+		out(&o, "%s%llu", i ? "," : "",
+		    (unsigned long long)u->wait_hist[i]);
+	out(&o, "]}\n");
+	return o.len;
 }
 
-static void print_stats(struct scx_userland *skel, bool final)
+/*
+ * Write all of @buf to stdout. A signal may cut a blocked write short
+ * (main() does so to end the stats thread); the rest is then given up.
+ */
+static void write_out(const char *buf, size_t len)
 {
-	struct ul_stats k;
+	ssize_t n;
 
-	read_kstats(skel, &k);
-	print_record(&k, final);
+	while (len) {
+		n = write(STDOUT_FILENO, buf, len);
+		if (n < 0 && errno == EINTR && !READ_ONCE(stats_stop))
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= n;
+	}
+}
+
+#define UL_LINE_MAX	2048	/* a JSON line is about 900 bytes at most */
+
+static void *stats_main(void *arg)
+{
+	const __u64 step = opts.interval * 1000000000ULL;
+	struct scx_userland *skel = arg;
+	struct ul_snap prev, cur;
+	char buf[UL_LINE_MAX];
+	struct timespec ts;
+	__u64 next, now, missed;
+	int len;
+
+	prev = stats_first;
+	next = stats_t0_ns + step;
+	while (!READ_ONCE(stats_stop)) {
+		ts.tv_sec = next / 1000000000ULL;
+		ts.tv_nsec = next % 1000000000ULL;
+		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL))
+			continue;
+		take_snap(skel, &cur);
+		if (opts.json)
+			len = format_json(buf, sizeof(buf), &cur, false);
+		else
+			len = format_text(buf, sizeof(buf), &cur, &prev);
+		write_out(buf, len);
+		prev = cur;
+
+		/* the lines due while the write blocked are not written */
+		next += step;
+		now = now_ns();
+		if (now >= next) {
+			missed = (now - next) / step + 1;
+			WRITE_ONCE(stats_dropped, stats_dropped + missed);
+			next += missed * step;
+		}
+	}
+	WRITE_ONCE(stats_done, 1);
+	return NULL;
+}
+
+/* main() interrupts a write blocked on stdout with it */
+static void on_wake(int sig)
+{
+}
+
+/*
+ * Start the stats thread, with a small stack as mlockall() locks all of
+ * it, and without SIGINT and SIGTERM, which the loop must see.
+ */
+static int stats_start(struct scx_userland *skel, pthread_t *thread)
+{
+	struct sigaction sa = { .sa_handler = on_wake };
+	pthread_attr_t attr;
+	sigset_t set, old;
+	int err;
+
+	stats_t0_ns = now_ns();
+	stats_cpu0_ns = cpu_time_ns();
+	WRITE_ONCE(stats_dropped, 0);
+	WRITE_ONCE(stats_stop, 0);
+	WRITE_ONCE(stats_done, 0);
+	/* here, so that read_kstats() allocates its buffer in this thread */
+	take_snap(skel, &stats_first);
+	if (!opts.interval)
+		return 0;
+
+	/* no SA_RESTART: the signal must end a blocked write */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	err = pthread_create(thread, &attr, stats_main, skel);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		fprintf(stderr, "scx_userland: cannot start the stats thread: %s\n",
+			strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* End the stats thread, even one blocked writing to stdout. */
+static void stats_end(pthread_t thread)
+{
+	const struct timespec pause = { .tv_nsec = 10000000 };
+
+	WRITE_ONCE(stats_stop, 1);
+	if (!opts.interval)
+		return;
+	while (!READ_ONCE(stats_done)) {
+		pthread_kill(thread, SIGUSR1);
+		nanosleep(&pause, NULL);
+	}
+	pthread_join(thread, NULL);
+}
+
+/* The last record, after the scheduler was detached: nothing moves now. */
+static void print_final(struct scx_userland *skel)
+{
+	struct ul_snap s;
+	char buf[UL_LINE_MAX];
+	int len;
+
+	take_snap(skel, &s);
+	if (opts.json)
+		len = format_json(buf, sizeof(buf), &s, true);
+	else
+		len = format_final(buf, sizeof(buf), &s);
+	write_out(buf, len);
 }
 
 /* ---- setup, main loop, teardown ------------------------------------- */
@@ -568,7 +1045,8 @@ static int run(struct scx_userland *skel)
 	struct ring_buffer *rb = NULL;
 	struct epoll_event ev;
 	struct bpf_link *link;
-	__u64 next_stats;
+	pthread_t stats_thread;
+	bool busy;
 	int efd, ret = -1;
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.enqueued), on_enqueued,
@@ -591,11 +1069,16 @@ static int run(struct scx_userland *skel)
 	if (tell_pid(skel))
 		goto out;
 	link = SCX_OPS_ATTACH(skel, userland_ops, scx_userland);
-	next_stats = now_ns() + opts.interval * 1000000000ULL;
+	if (stats_start(skel, &stats_thread)) {
+		bpf_link__destroy(link);
+		goto out;
+	}
 
+	/* No stdio in here: the stats thread prints (see stats_main()). */
 	while (!READ_ONCE(exit_req) && !UEI_EXITED(skel, uei)) {
 		__u64 vt = READ_ONCE(skel->bss->vtime_now);
 
+		round_begin();
 		if (time_before(vtime_now, vt))
 			vtime_now = vt;
 		consume(rb);
@@ -603,24 +1086,25 @@ static int run(struct scx_userland *skel)
 		/* what the heartbeat and the slice length go by */
 		WRITE_ONCE(skel->bss->user_queued, nr_queued);
 		WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
-
-		if (nr_queued) {
-			/* let the kernel drain the user ring and run them */
+		busy = nr_queued;
+		if (busy)
 			ustats.yields++;
+		else
+			ustats.sleeps++;
+		round_end();
+
+		if (busy) {
+			/* let the kernel drain the user ring and run them */
 			sched_yield();
 		} else {
 			/* the ring wakes us when it goes non-empty */
-			ustats.sleeps++;
 			epoll_wait(efd, &ev, 1, 100);
-		}
-		if (opts.interval && now_ns() >= next_stats) {
-			print_stats(skel, false);
-			next_stats += opts.interval * 1000000000ULL;
 		}
 	}
 
 	bpf_link__destroy(link);
-	print_stats(skel, true);
+	stats_end(stats_thread);
+	print_final(skel);
 	ret = 0;
 out:
 	user_ring_buffer__free(urb);
@@ -651,6 +1135,8 @@ int main(int argc, char **argv)
 	signal(SIGTSTP, SIG_IGN);
 	signal(SIGTTIN, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
+	/* a reader of our stats that goes away must not end the scheduler */
+	signal(SIGPIPE, SIG_IGN);
 	do {
 		/* the BPF side's counters begin at zero too */
 		queue_reset();

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# faults.sh - the scheduler killed, CPUs hot-plugged, stress-ng: sched_ext
-# recovers and the kernel log stays clean.
+# faults.sh - the scheduler killed, CPUs hot-plugged, stress-ng, its stdout
+# blocked: sched_ext recovers and the kernel log stays clean.
 #
 #   SCX_USERLAND=/path/to/scx_userland ./faults.sh [-l] [TEST...]
 #
@@ -16,6 +16,7 @@ TESTS+=(
 	"sigkill    120  kill -9 under load: disabled, the workload runs on and ends, reload works"
 	"hotplug    150  cpu1 offline/online while loaded: restarts or survives, then exits 0"
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
+	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
@@ -149,6 +150,76 @@ t_stress_mix_run() {
 	jget "$FINAL" dispatched; tdiag "dispatched $V"
 	jget "$FINAL" enq_fallback; tdiag "enq_fallback $V"
 }
+
+# stdout_block -------------------------------------------------------------
+# The scheduler's stdout is a FIFO with a 4 KiB buffer that a helper holds
+# open and does not read, as a pipe to a stalled reader or a terminal
+# stopped with Ctrl-S would be. Its JSON stats (a line a second, ~600
+# bytes) fill the pipe within seconds and every later write blocks. Under
+# 2 hogs per CPU and a task that wakes every 0.2 s for 60 s, decisions must
+# not wait for that write: the scheduler stays attached, each hog gets at
+# least a quarter of the mean share, and the waking task never goes 5 s
+# without running. Then the helper drains the pipe: the scheduler must
+# exit cleanly and count the stats lines it could not write (dropped).
+t_stdout_block_run() {
+	local ncpu holder ticker i prev gap=0 maxgap=0
+
+	ncpu=$(nproc)
+	mkfifo "$FIFODIR/out" || fail "mkfifo"
+	"$PYTHON" - "$FIFODIR/out" "$TDIR/drained.out" > "$FIFODIR/holder" <<-'EOF' &
+	import fcntl, os, signal, sys
+	signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+	fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+	print(fcntl.fcntl(fd, 1031, 4096), flush=True)  # F_SETPIPE_SZ
+	fcntl.fcntl(fd, fcntl.F_SETFL, 0)
+	signal.sigwait([signal.SIGUSR1])
+	with open(sys.argv[2], "wb", buffering=0) as out:
+	    while True:
+	        b = os.read(fd, 65536)
+	        if not b:
+	            break
+	        out.write(b)
+	EOF
+	holder=$!
+	wait_until 20 file_has "$FIFODIR/holder" || fail "the pipe helper did not start"
+	file_lines "$FIFODIR/holder"
+	tdiag "pipe buffer ${LINES[0]} bytes"
+	SCHED_TO=$FIFODIR/out sched_start -j -i 1
+	spins $((2 * ncpu))
+	( while :; do now; echo "$NOW" >> "$FIFODIR/ticks"; nap 0.2; done ) &
+	ticker=$!
+	measure 60 "${PIDS[@]}"
+	now
+	kill "$ticker"; wait "$ticker" 2> /dev/null
+	file_lines "$FIFODIR/ticks"
+	prev=${LINES[0]:-$NOW}
+	for i in "${LINES[@]}" "$NOW"; do
+		gap=$((i - prev)); prev=$i
+		[ $gap -gt $maxgap ] && maxgap=$gap
+	done
+	delta_sum_min
+	tdiag "$((2 * ncpu)) hogs for $ELAPSED_MS ms: ticks ${DELTA[*]}; waking task: ${#LINES[@]} runs, longest gap $maxgap ms"
+	sched_check "after 60 s with stdout blocked"
+	[ $maxgap -le 5000 ] || fail "the waking task did not run for $maxgap ms"
+	[ $((MIN * 4 * 2 * ncpu)) -ge "$TOTAL" ] ||
+		fail "a hog got $MIN ticks < 25% of the mean ($((TOTAL / (2 * ncpu))))"
+	stop_all
+	# the helper reads until the scheduler exits and closes the pipe, so
+	# its file is whole before sched_stop reads it; sched_stop's own
+	# SIGINT then finds no process, and says so on stderr
+	kill -USR1 "$holder"
+	kill -INT "$SCHED_PID"
+	wait_until 20 none_alive "$holder" || fail "the scheduler did not exit after the pipe was drained"
+	wait "$holder" || fail "the pipe helper failed"
+	SCHED_OUT=$TDIR/drained.out
+	sched_stop 2> /dev/null
+	jget "$FINAL" dropped
+	tdiag "stats lines dropped while stdout was blocked: $V"
+	[ "$V" -gt 0 ] || fail "no stats line counted as dropped"
+}
+
+# file_has FILE: FILE is not empty
+file_has() { [ -s "$1" ]; }
 
 # on its own; vm_tests.sh sources this file for its tests only
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

@@ -268,12 +268,12 @@ up_or_dead() {
 }
 
 # sched_start ARGS...: start scx_userland in the background (output in
-# $TDIR/schedN.out and .err, N counting the starts of the test; pid in
-# SCHED_PID) and wait until it is enabled
+# $TDIR/schedN.out and .err, N counting the starts of the test, or stdout
+# to $SCHED_TO if set; pid in SCHED_PID) and wait until it is enabled
 sched_start() {
 	NSCHED=$((${NSCHED:-0} + 1))
 	SCHED_OUT=$TDIR/sched$NSCHED.out SCHED_ERR=$TDIR/sched$NSCHED.err
-	"$SCX" "$@" > "$SCHED_OUT" 2> "$SCHED_ERR" &
+	"$SCX" "$@" > "${SCHED_TO:-$SCHED_OUT}" 2> "$SCHED_ERR" &
 	SCHED_PID=$!
 	echo "$SCHED_PID" >> "$TDIR/sched.pids"
 	now; local t0=$NOW

@@ -12,9 +12,9 @@
 [ -n "${SCX_LIB_SH:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TESTS+=(
-	"load        60  loads, enabled as userland; SIGINT: exit 0, final stats, exit line, disabled"
+	"load        60  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line, disabled"
 	"bad_input   90  bad options, not root, second instance: one-line error, nothing loaded"
-	"stats       90  -j: per-line and final invariants between the counters"
+	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 )
 
 # load ---------------------------------------------------------------------
@@ -26,7 +26,9 @@ t_load_run() {
 	wait_until 20 stats_lines 1 || fail "no stats line within 20 s"
 	sched_check
 	sched_stop
-	[[ $FINAL == final:\ enq_usersched\ * ]] || fail "bad final line: $FINAL"
+	[[ $FINAL =~ ^final:\ [0-9.]+s\;\ [0-9]+\ of\ [0-9]+\ scheduling\ events ]] ||
+		fail "bad final line: $FINAL"
+	stats_shape
 	tdiag "$EXITLINE"
 	# stderr holds the exit line (UEI_REPORT()) and nothing else
 	file_lines "$SCHED_ERR"
@@ -37,7 +39,26 @@ t_load_run() {
 	[ $n -eq 0 ] || fail "$n lines on stderr besides the exit line"
 }
 
-stats_lines() { count_out 'stats:*'; [ "$N" -ge "$1" ]; }
+stats_lines() { count_out 'stats *s: decided *'; [ "$N" -ge "$1" ]; }
+
+# stats_shape: every block of the text output starts with a "stats" line
+# and has at most 3 lines, of at most 100 columns; the final report
+# follows the last block
+stats_shape() {
+	local l n=0
+
+	file_lines "$SCHED_OUT"
+	for l in "${LINES[@]}"; do
+		[ ${#l} -le 100 ] || fail "a line of ${#l} columns: $l"
+		case $l in
+		'stats '*) n=1 ;;
+		'  '*) n=$((n + 1)) ;;
+		final:*) n=0 ;;
+		*) fail "a line outside any block: $l" ;;
+		esac
+		[ $n -le 3 ] || fail "a stats block of more than 3 lines"
+	done
+}
 
 # bad_input ----------------------------------------------------------------
 # Each bad invocation prints exactly one line, on stderr, exits 2 (usage)
@@ -101,7 +122,7 @@ t_stats_run() {
 	local fields=(enq_usersched enq_user enq_fallback kthread direct dispatched
 		stale not_queued exited bad_rec bad_vtime lag_capped usersched_runs
 		kicks preempts pin_preempts consumed submitted uring_full pool_full
-		short_rec yields sleeps)
+		short_rec yields sleeps dropped elapsed_us cpu_us)
 
 	sched_start -j -i 1
 	spins 4
@@ -117,8 +138,8 @@ t_stats_run() {
 	prev=
 	for l in "${JSON[@]}"; do
 		nlines=$((nlines + 1))
-		# Every line, interval or final, is written by the one user-space
-		# thread between two rounds, so its own counters agree exactly:
+		# Every line, interval or final, shows user space's counters as
+		# they were between two rounds of its loop, so they agree exactly:
 		#  - each decision written adds one to submitted and one to a
 		#    wait-histogram bucket, in the same loop iteration;
 		#  - each record consumed is short (dropped), still in the tree
@@ -129,6 +150,16 @@ t_stats_run() {
 		wsum=0; for v in "${h[@]}"; do wsum=$((wsum + v)); done
 		jget "$l" submitted; v=$V
 		[ "$wsum" -eq "$v" ] || fail "line $nlines: sum(wait_hist) $wsum != submitted $v"
+		# the percentiles are bucket bounds, in order; the max is the
+		# bound of the highest bucket in use
+		v=0; for i in "${!h[@]}"; do [ "${h[i]}" -gt 0 ] && v=$((1 << i)); done
+		jget "$l" wait_max_us
+		[ "$V" -eq "$v" ] || fail "line $nlines: wait_max_us $V, the histogram says $v"
+		jget "$l" wait_p99_us; p=$V
+		[ "$p" -le "$v" ] || fail "line $nlines: wait_p99_us $p > wait_max_us $v"
+		jget "$l" wait_p50_us
+		[ "$V" -le "$p" ] || fail "line $nlines: wait_p50_us $V > wait_p99_us $p"
+		jget "$l" submitted; v=$V
 		jget "$l" consumed; ksum=$V
 		jget "$l" queued; v=$((v + V))
 		jget "$l" short_rec; v=$((v + V))
@@ -176,8 +207,11 @@ t_stats_run() {
 	for f in enq_fallback uring_full pool_full; do
 		jget "$FINAL" $f; [ "$V" -eq 0 ] || fail "$f $V with default sizes"
 	done
-	#  - the workload ran through user space, and so did the scheduler
-	for f in dispatched usersched_runs; do
+	#  - stdout is a file: no stats line was late
+	jget "$FINAL" dropped; [ "$V" -eq 0 ] || fail "dropped $V"
+	#  - the workload ran through user space, and so did the scheduler,
+	#    which used some CPU time
+	for f in dispatched usersched_runs elapsed_us cpu_us; do
 		jget "$FINAL" $f; [ "$V" -gt 0 ] || fail "$f is 0"
 	done
 	bad=

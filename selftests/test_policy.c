@@ -644,6 +644,318 @@ static int test_wait_hist(void)
 	return result(ok);
 }
 
+/* A histogram of 100 waits: 50 in [4, 8) us, 49 in [64, 128), 1 in [16, 32) ms. */
+static void hist_100(__u64 *h)
+{
+	h[3] += 50;
+	h[7] += 49;
+	h[15] += 1;
+}
+
+static int test_wait_pct(void)
+{
+	__u64 h[UL_NR_WAIT_BUCKETS] = {};
+	char buf[16];
+	bool ok = true;
+
+	ok &= EXPECT_EQ(wait_pct_us(h, 500), 0) & EXPECT_EQ(wait_pct_us(h, 1000), 0);
+	/* each value is the upper bound of the bucket the rank falls in */
+	hist_100(h);
+	ok &= EXPECT_EQ(wait_pct_us(h, 500), 8);
+	ok &= EXPECT_EQ(wait_pct_us(h, 990), 128);
+	ok &= EXPECT_EQ(wait_pct_us(h, 1000), 32768);
+	/* rank 51 of 100: the 51st wait, in the second bucket */
+	ok &= EXPECT_EQ(wait_pct_us(h, 501), 128);
+	/* rank ceil(0.99 * 101) = 100 of 101: still the second bucket */
+	h[0]++;
+	ok &= EXPECT_EQ(wait_pct_us(h, 990), 128);
+	/* waits under 1 us read as 1 us; the open top bucket as 2^23 */
+	memset(h, 0, sizeof(h));
+	h[0] = 1;
+	ok &= EXPECT_EQ(wait_pct_us(h, 1000), 1);
+	h[UL_NR_WAIT_BUCKETS - 1] = 1;
+	ok &= EXPECT_EQ(wait_pct_us(h, 1000), 1ULL << 23);
+
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 1), "1us"));
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 512), "512us"));
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 1024), "1.0ms"));
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 8192), "8.2ms"));
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 32768), "33ms"));
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 524288), "524ms"));
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 1 << 21), "2.1s"));
+	ok &= EXPECT(!strcmp(fmt_wait(buf, sizeof(buf), 1 << 23), ">4.2s"));
+
+	ok &= EXPECT(!strcmp(fmt_num(buf, sizeof(buf), 0), "0"));
+	ok &= EXPECT(!strcmp(fmt_num(buf, sizeof(buf), 9999), "9999"));
+	ok &= EXPECT(!strcmp(fmt_num(buf, sizeof(buf), 12345), "12k"));
+	ok &= EXPECT(!strcmp(fmt_num(buf, sizeof(buf), 999999), "999k"));
+	ok &= EXPECT(!strcmp(fmt_num(buf, sizeof(buf), 1234567), "1.2M"));
+	ok &= EXPECT(!strcmp(fmt_num(buf, sizeof(buf), ~0ULL), "18E"));
+	return result(ok);
+}
+
+/* The number of lines of @s, and the widest, in *@cols. */
+static int text_lines(const char *s, int *cols)
+{
+	int n = 0, w = 0;
+
+	*cols = 0;
+	for (; *s; s++) {
+		if (*s == '\n') {
+			n++;
+			w = 0;
+			continue;
+		}
+		if (++w > *cols)
+			*cols = w;
+	}
+	return n;
+}
+
+/* Two snapshots 2 s apart: 200 decisions, 600 direct, 0.1 s of CPU. */
+static void two_snaps(struct ul_snap *prev, struct ul_snap *cur)
+{
+	memset(prev, 0, sizeof(*prev));
+	prev->elapsed_ns = 10000000000ULL;
+	prev->u.submitted = 1000;
+	prev->k.direct = 50;
+	prev->cpu_ns = 300000000;
+	prev->k.stale = 5;
+	prev->u.wait_hist[3] = 1000;
+	*cur = *prev;
+	cur->elapsed_ns += 2000000000ULL;
+	cur->u.submitted += 200;
+	cur->k.direct += 600;
+	cur->cpu_ns += 100000000;
+	cur->queued = 7;
+	hist_100(cur->u.wait_hist);
+}
+
+static int test_text_block(void)
+{
+	static const char want[] =
+		"stats 12s: decided 100/s  direct 300/s  queued 7  cpu 5.0%\n"
+		"  wait p50 8us  p99 128us  max 33ms\n";
+	static const char *const names[] = {
+		"!fallback ", "!stale ", "!not_queued ", "!exited ",
+		"!bad_rec ", "!uring_full ", "!pool_full ", "!short_rec ",
+		"!dropped ",
+	};
+	struct ul_snap prev, cur;
+	char buf[UL_LINE_MAX];
+	int i, lines, cols;
+	bool ok = true;
+
+	/* problems that did not grow over the interval are not shown */
+	two_snaps(&prev, &cur);
+	format_text(buf, sizeof(buf), &cur, &prev);
+	if (!EXPECT(!strcmp(buf, want)))
+		ksft_print_msg("got:\n%s", buf);
+
+	/* those that did, as "!name N" over the interval, a rate for fallback */
+	cur.k.stale += 3;
+	cur.k.enq_fallback = 10;
+	cur.dropped = 2;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	ok &= EXPECT(strstr(buf, "  !fallback 5/s  !stale 3  !dropped 2\n"));
+	ok &= EXPECT(!strstr(buf, "!exited"));
+	ok &= EXPECT_EQ(text_lines(buf, &cols), 2);
+
+	/* all of them at once, large: still at most 3 lines of 100 columns */
+	cur.k.enq_fallback = 123456789;
+	cur.k.stale += 123456789;
+	cur.k.not_queued = 99999;
+	cur.k.exited = 88888;
+	cur.k.bad_rec = 77777;
+	cur.u.uring_full = 6666666;
+	cur.u.pool_full = 5555555;
+	cur.u.short_rec = 4444;
+	cur.dropped = 3333;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	lines = text_lines(buf, &cols);
+	ok &= EXPECT(lines <= 3) & EXPECT(cols <= 100);
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		ok &= EXPECT(strstr(buf, names[i]));
+	if (!ok || getenv("UL_SHOW"))
+		ksft_print_msg("got %d lines, %d columns:\n%s", lines, cols, buf);
+
+	/* every counter near its limit: the shape holds, the rest is counted */
+	memset(&prev, 0, sizeof(prev));
+	memset(&cur, 0xff, sizeof(cur));
+	cur.queued = UL_POOL_SIZE;
+	cur.elapsed_ns = 1000000000ULL * 86400 * 365;
+	cur.cpu_ns = cur.elapsed_ns * 4;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	lines = text_lines(buf, &cols);
+	ok &= EXPECT(lines <= 3) & EXPECT(cols <= 100);
+	if (!ok || getenv("UL_SHOW"))
+		ksft_print_msg("got %d lines, %d columns:\n%s", lines, cols, buf);
+	return result(ok);
+}
+
+static int test_final_report(void)
+{
+	static const char want[] =
+		"final: 63.2s; 250 of 1000 scheduling events (25.0%) went to user space, 248 decided\n";
+	struct ul_snap s = {};
+	char buf[UL_LINE_MAX];
+	int cols;
+	bool ok = true;
+
+	s.elapsed_ns = 63250000000ULL;
+	s.cpu_ns = 632500000;
+	s.k.enq_user = 250;
+	s.k.direct = 700;
+	s.k.enq_usersched = 50;
+	s.u.submitted = 248;
+	hist_100(s.u.wait_hist);
+	format_final(buf, sizeof(buf), &s);
+	ok &= EXPECT(!strncmp(buf, want, strlen(want)));
+	ok &= EXPECT(strstr(buf, "cpu 1.0%"));
+	ok &= EXPECT(strstr(buf, "wait over the run p50 8us  p99 128us  max 33ms\n"));
+	ok &= EXPECT(!strchr(buf, '!'));
+	ok &= EXPECT_EQ(text_lines(buf, &cols), 3);
+
+	/* problems as totals, exact */
+	s.k.exited = 123456;
+	s.dropped = 4;
+	format_final(buf, sizeof(buf), &s);
+	ok &= EXPECT(strstr(buf, "  !exited 123456  !dropped 4\n"));
+	if (!ok)
+		ksft_print_msg("got:\n%s", buf);
+	return result(ok);
+}
+
+/* The number after "name": in the JSON line @s, or -1 if there is none. */
+static long long json_field(const char *s, const char *name)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	p = strstr(s, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static int test_json(void)
+{
+	/* every field a script may read, each set to a value of its own */
+	static const char *const names[] = {
+		"enq_usersched", "enq_user", "enq_fallback", "kthread", "direct",
+		"dispatched", "stale", "not_queued", "exited", "bad_rec",
+		"bad_vtime", "lag_capped", "usersched_runs", "kicks", "preempts",
+		"pin_preempts", "consumed", "submitted",
+		"queued", "uring_full", "pool_full", "short_rec", "yields",
+		"sleeps", "dropped", "elapsed_us", "cpu_us",
+	};
+	static const char want[] =
+		",\"wait_hist_log2_us\":[0,0,0,50,0,0,0,49,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0]}\n";
+	struct ul_snap s = {};
+	__u64 *k = (__u64 *)&s.k;
+	const int nk = sizeof(s.k) / sizeof(__u64);
+	char buf[UL_LINE_MAX];
+	bool ok = true;
+	int i;
+
+	/* struct ul_stats in its order, then ul_ustats up to the histogram */
+	for (i = 0; i < nk; i++)
+		k[i] = 100 + i;
+	s.u.consumed = 100 + nk;
+	s.u.submitted = 101 + nk;
+	s.queued = 102 + nk;
+	s.u.uring_full = 103 + nk;
+	s.u.pool_full = 104 + nk;
+	s.u.short_rec = 105 + nk;
+	s.u.yields = 106 + nk;
+	s.u.sleeps = 107 + nk;
+	s.dropped = 108 + nk;
+	s.elapsed_ns = (109 + nk) * 1000;
+	s.cpu_ns = (110 + nk) * 1000 + 999;
+	hist_100(s.u.wait_hist);
+
+	format_json(buf, sizeof(buf), &s, false);
+	ok &= EXPECT(!strncmp(buf, "{\"final\":false,", 15));
+	ok &= EXPECT_EQ(strchr(buf, '\n') - buf, strlen(buf) - 1);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!EXPECT_EQ(json_field(buf, names[i]), 100 + i)) {
+			ksft_print_msg("field %s\n", names[i]);
+			ok = false;
+		}
+	}
+	ok &= EXPECT_EQ(json_field(buf, "wait_p50_us"), 8);
+	ok &= EXPECT_EQ(json_field(buf, "wait_p99_us"), 128);
+	ok &= EXPECT_EQ(json_field(buf, "wait_max_us"), 32768);
+	ok &= EXPECT(strlen(buf) > strlen(want) &&
+		     !strcmp(buf + strlen(buf) - strlen(want), want));
+
+	format_json(buf, sizeof(buf), &s, true);
+	ok &= EXPECT(!strncmp(buf, "{\"final\":true,", 14));
+
+	/* the largest line fits the buffer whole */
+	memset(&s, 0xff, sizeof(s));
+	ok &= EXPECT(format_json(buf, sizeof(buf), &s, true) < sizeof(buf) - 1);
+	ok &= EXPECT(strstr(buf, "]}\n"));
+	if (!ok)
+		ksft_print_msg("got: %s", buf);
+	return result(ok);
+}
+
+static int writer_rounds;
+
+/* The decision loop's part: rounds that each keep the counts consistent. */
+static void *round_writer(void *arg)
+{
+	int i;
+
+	for (i = 0; i < writer_rounds; i++) {
+		round_begin();
+		ustats.consumed += 2;
+		nr_queued++;
+		ustats.submitted++;
+		wait_hist_add(i * 1000ULL);
+		ustats.sleeps++;
+		round_end();
+		/* as the loop yields or sleeps between rounds */
+		sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * read_ustats() never returns a copy taken in the middle of a round,
+ * however the two threads interleave: within each copy, consumed equals
+ * submitted + queued and the histogram holds submitted decisions.
+ */
+static int test_ustats_snapshot(void)
+{
+	struct ul_ustats u;
+	__u64 queued, sum;
+	pthread_t thr;
+	bool ok = true;
+	int i, reads = 0;
+
+	writer_rounds = 200000;
+	if (pthread_create(&thr, NULL, round_writer, NULL))
+		ksft_exit_fail_perror("pthread_create");
+	do {
+		read_ustats(&u, &queued);
+		for (sum = 0, i = 0; i < UL_NR_WAIT_BUCKETS; i++)
+			sum += u.wait_hist[i];
+		if (u.consumed != u.submitted + queued || sum != u.submitted ||
+		    u.sleeps != u.submitted) {
+			ok &= EXPECT(false);
+			break;
+		}
+		reads++;
+	} while (u.sleeps < writer_rounds);
+	pthread_join(thr, NULL);
+	ksft_print_msg("%d consistent copies over %d rounds\n", reads,
+		       writer_rounds);
+	/* a copy is taken between two rounds, not only after the last */
+	ok &= EXPECT(reads > 10);
+	return result(ok);
+}
+
 static const struct {
 	const char	*name;
 	int		(*run)(void);
@@ -660,6 +972,11 @@ static const struct {
 	{ "options: bad values refused", test_opts_bad },
 	{ "options: -h", test_opts_help },
 	{ "wait histogram buckets", test_wait_hist },
+	{ "wait percentiles from the histogram, units", test_wait_pct },
+	{ "stats text block: 3 lines of 100 columns, problems if any", test_text_block },
+	{ "final report: totals, share, waits", test_final_report },
+	{ "JSON line: every field, percentiles, histogram", test_json },
+	{ "stats copies are taken between rounds", test_ustats_snapshot },
 };
 
 int main(void)
