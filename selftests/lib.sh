@@ -368,7 +368,8 @@ dmesg_new() {
 	file_lines "$TDIR/dmesg"
 	for l in "${LINES[@]}"; do
 		# "disabled (unregistered from user space/the kernel)" is normal
-		[[ $l =~ [Ss]tall|watchdog|BUG|[Ee]rror|WARNING|Call\ Trace|Oops|panic|hung\ task ]] ||
+		[[ $l =~ [Ss]tall|watchdog|BUG|[Ee]rror|WARNING ]] ||
+			[[ $l =~ Call\ Trace|Oops|panic|hung\ task ]] ||
 			[[ $l =~ sched_ext:.*disabled\ \( && ! $l =~ disabled\ \(unregistered ]] ||
 			continue
 		KBAD+="${KBAD:+ | }$l"
