@@ -978,7 +978,8 @@ static int check_system(void)
 	}
 	f = fopen("/sys/kernel/sched_ext/state", "r");
 	if (!f) {
-		fprintf(stderr, "scx_userland: this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)\n");
+		fprintf(stderr,
+			"scx_userland: this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)\n");
 		return -1;
 	}
 	if (!fgets(state, sizeof(state), f))
@@ -993,7 +994,8 @@ static int check_system(void)
 			fclose(f);
 		}
 		ops[strcspn(ops, "\n")] = '\0';
-		fprintf(stderr, "scx_userland: another sched_ext scheduler is loaded (%s, state %s)\n",
+		fprintf(stderr,
+			"scx_userland: another sched_ext scheduler is loaded (%s, state %s)\n",
 			ops[0] ? ops : "unknown", state);
 		return -1;
 	}

@@ -5,7 +5,8 @@
 #
 #   1. host   selftests/test_policy: the user-space policy, no VM needed
 #   2. host   the sample synced into a scratch copy of the kernel tree
-#             builds with that tree's own Makefile, libbpf and bpftool
+#             builds with that tree's own Makefile, libbpf and bpftool,
+#             and passes that tree's checkpatch.pl as a patch
 #   3. VM     selftests/vm_tests.sh against the real scheduler, in one boot
 #             of the test kernel (or natively on a sched_ext kernel)
 #   4. VM     the same binary on Debian sid's sched_ext kernel (7.2 when

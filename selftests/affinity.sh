@@ -44,7 +44,8 @@ t_affinity_run() {
 	if [ "$NCPU" -ge 3 ]; then
 		pin 0-1 "${PIDS[6]}" "${PIDS[7]}"
 	else
-		tdiag "2 CPUs: a partial mask equals all CPUs, checking pinned and all-CPU tasks only"
+		tdiag "2 CPUs: a partial mask equals all CPUs," \
+		      "checking pinned and all-CPU tasks only"
 	fi
 	gate_open
 	# Watch where the pinned tasks run while re-pinning the flipper.

@@ -118,7 +118,8 @@ t_weighted_run() {
 	tdiag "ticks nice 0: ${DELTA[*]:0:4}; nice 5: ${DELTA[*]:4:4} ($ELAPSED_MS ms)"
 	[ $lo -gt 0 ] || fail "the nice 5 hogs got no CPU time"
 	ratio=$((hi * 100 / lo))
-	tdiag "nice 0 : nice 5 = $((ratio / 100)).$(printf %02d $((ratio % 100))) (expected 3.03, accepted 2.00-4.50)"
+	tdiag "nice 0 : nice 5 = $((ratio / 100)).$(printf %02d $((ratio % 100)))" \
+	      "(expected 3.03, accepted 2.00-4.50)"
 	[ $ratio -ge 200 ] && [ $ratio -le 450 ] || fail "ratio out of bounds"
 }
 
@@ -140,7 +141,8 @@ t_pinned_run() {
 	measure 5 "${PIDS[@]}"
 	sched_check "after the hogs ran"
 	delta_sum_min
-	tdiag "pinned hogs: ${DELTA[*]:0:ncpu} ticks; the unpinned one: ${DELTA[ncpu]} ($ELAPSED_MS ms)"
+	tdiag "pinned hogs: ${DELTA[*]:0:ncpu} ticks;" \
+	      "the unpinned one: ${DELTA[ncpu]} ($ELAPSED_MS ms)"
 	stop_all
 	sched_stop
 	[ $((MIN * 4 * (ncpu + 1))) -ge $((3 * TOTAL)) ] ||

@@ -382,7 +382,8 @@ dmesg_new() {
 			[[ $l =~ $e ]] && continue 2
 		done
 		# "disabled (unregistered from user space/the kernel)" is normal
-		[[ $l =~ [Ss]tall|watchdog|BUG|[Ee]rror|WARNING|Call\ Trace|Oops|panic|hung\ task ]] ||
+		[[ $l =~ [Ss]tall|watchdog|BUG|[Ee]rror|WARNING ]] ||
+			[[ $l =~ Call\ Trace|Oops|panic|hung\ task ]] ||
 			[[ $l =~ sched_ext:.*disabled\ \( && ! $l =~ disabled\ \(unregistered ]] ||
 			continue
 		KBAD+="${KBAD:+ | }$l"

@@ -67,7 +67,8 @@ t_fork_storm_run() {
 	sched_stop
 	runs "$before"; r1=$RUNS
 	runs "$FINAL"
-	tdiag "$((p1 - p0)) tasks created; direct+enq_usersched+dispatched+enq_fallback grew by $((RUNS - r1))"
+	tdiag "$((p1 - p0)) tasks created;" \
+	      "direct+enq_usersched+dispatched+enq_fallback grew by $((RUNS - r1))"
 	jget "$before" dispatched; r0=$V
 	jget "$FINAL" dispatched
 	tdiag "dispatched $r0 -> $V"
