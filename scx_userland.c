@@ -736,13 +736,15 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 	char fields[UL_NR_PROBLEMS][40];
 	size_t line_start;
 
-	out(&o, "final: %llu.%llus; %llu of %llu scheduling events (%llu.%llu%%) went to user space, %llu decided\n",
+	out(&o,
+	    "final: %llu.%llus; %llu of %llu scheduling events (%llu.%llu%%) went to user space, %llu decided\n",
 	    (unsigned long long)(s->elapsed_ns / 1000000000ULL),
 	    (unsigned long long)(s->elapsed_ns / 100000000ULL % 10),
 	    (unsigned long long)s->k.enq_user, (unsigned long long)events,
 	    (unsigned long long)share / 10, (unsigned long long)share % 10,
 	    (unsigned long long)s->u.submitted);
-	out(&o, "  the others: direct %llu  enq_usersched %llu  enq_fallback %llu;  cpu %llu.%llu%%\n",
+	out(&o,
+	    "  the others: direct %llu  enq_usersched %llu  enq_fallback %llu;  cpu %llu.%llu%%\n",
 	    (unsigned long long)s->k.direct,
 	    (unsigned long long)s->k.enq_usersched,
 	    (unsigned long long)s->k.enq_fallback,

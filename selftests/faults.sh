@@ -198,7 +198,8 @@ t_stdout_block_run() {
 		[ $gap -gt $maxgap ] && maxgap=$gap
 	done
 	delta_sum_min
-	tdiag "$((2 * ncpu)) hogs for $ELAPSED_MS ms: ticks ${DELTA[*]}; waking task: ${#LINES[@]} runs, longest gap $maxgap ms"
+	tdiag "$((2 * ncpu)) hogs for $ELAPSED_MS ms: ticks ${DELTA[*]};" \
+		"waking task: ${#LINES[@]} runs, longest gap $maxgap ms"
 	sched_check "after 60 s with stdout blocked"
 	[ $maxgap -le 5000 ] || fail "the waking task did not run for $maxgap ms"
 	[ $((MIN * 4 * 2 * ncpu)) -ge "$TOTAL" ] ||
@@ -209,7 +210,8 @@ t_stdout_block_run() {
 	# SIGINT then finds no process, and says so on stderr
 	kill -USR1 "$holder"
 	kill -INT "$SCHED_PID"
-	wait_until 20 none_alive "$holder" || fail "the scheduler did not exit after the pipe was drained"
+	wait_until 20 none_alive "$holder" ||
+		fail "the scheduler did not exit after the pipe was drained"
 	wait "$holder" || fail "the pipe helper failed"
 	SCHED_OUT=$TDIR/drained.out
 	sched_stop 2> /dev/null
