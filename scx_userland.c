@@ -18,16 +18,18 @@
  *      user ring leaves the rest in the tree for the next round. The
  *      kernel queues the decisions by their vtime, so the order holds
  *      across rounds too.
- *   3. Tasks left in the tree: sched_yield() so that the kernel drains the
- *      user ring and runs them. None left: sleep in epoll_wait() on the
- *      ring until the kernel sends more.
+ *   3. Tell the BPF side how many tasks wait here and that a round went
+ *      by (its heartbeat hands the CPUs back to the kernel when rounds
+ *      stop). Tasks left in the tree: sched_yield() so that the kernel
+ *      drains the user ring and runs them. None left: sleep in
+ *      epoll_wait() on the ring until the kernel sends more.
  *
- * Nothing is allocated on that path: nodes come from a fixed pool, and all
- * memory is locked with mlockall() before the scheduler is attached, as a
- * page fault in the scheduler stalls every task waiting for it. Records
- * that do not fit in the pool stay in the ring; if the ring fills, the
- * kernel queues tasks on its own (the "fallback" counter), so no task is
- * ever lost.
+ * Nothing is allocated on that path, and it does no stdio: a thread of its
+ * own prints the stats. Nodes come from a fixed pool, and all memory is
+ * locked with mlockall() before the scheduler is attached, as a page fault
+ * in the scheduler stalls every task waiting for it. Records that do not
+ * fit in the pool stay in the ring; if the ring fills, the kernel queues
+ * tasks on its own (the "fallback" counter), so no task is ever lost.
  */
 #include <errno.h>
 #include <getopt.h>
