@@ -544,12 +544,20 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
 		scx_bpf_error("no task storage for %s[%d]", p->comm, p->pid);
 		return -ENOMEM;
 	}
-	/*
-	 * Charge only runtime from now on: a task that ran before we loaded
-	 * must not be sent to the back of the queue for its whole history.
-	 */
-	tctx->exec_base = p->se.sum_exec_runtime;
 	return 0;
+}
+
+/*
+ * @p is ours from now on: at load, or in partial mode (-p) when it becomes
+ * SCHED_EXT. Charge only the runtime it has from here: a task that ran in
+ * the fair class before must not go to the back of the queue for it.
+ */
+void BPF_STRUCT_OPS(userland_enable, struct task_struct *p)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+
+	if (tctx)
+		tctx->exec_base = p->se.sum_exec_runtime;
 }
 
 /* The DSQs, in the order of their enum, and the heartbeat. */
@@ -573,6 +581,7 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 		scx_bpf_error("no heartbeat timer");
 		return -ENOENT;
 	}
+	progress_ns = bpf_ktime_get_ns();
 	bpf_timer_init(&hb->timer, &heartbeat, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&hb->timer, heartbeat_fn);
 	ret = bpf_timer_start(&hb->timer, HEARTBEAT_NS, 0);
@@ -594,6 +603,7 @@ SCX_OPS_DEFINE(userland_ops,
 	       .running		= (void *)userland_running,
 	       .tick		= (void *)userland_tick,
 	       .init_task	= (void *)userland_init_task,
+	       .enable		= (void *)userland_enable,
 	       .init		= (void *)userland_init,
 	       .exit		= (void *)userland_exit,
 	       .name		= "userland");

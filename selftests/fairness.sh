@@ -14,6 +14,7 @@
 TESTS+=(
 	"progress    90  2*CPUs+1 CPU hogs: each gets >= 50% of the mean share"
 	"weighted    90  -p, SCHED_EXT hogs at nice 0 and 5: CPU ratio in [2.0, 4.5] (weights 100:33)"
+	"weighted_late 90 the same, the hogs 2 s in the fair class first: ratio in [2.0, 4.5]"
 	"pinned      90  a hog pinned to each CPU and one unpinned: each >= 75% of the mean share"
 )
 
@@ -92,12 +93,18 @@ t_weighted_setup() {
 	[ -x "$PYTHON" ] || skip "no $PYTHON to set SCHED_EXT"
 }
 
-t_weighted_run() {
+# weighted_hogs SECS: the weighted test; with SECS > 0 the hogs first run
+# that long in the fair class, then become SCHED_EXT
+weighted_hogs() {
 	local i hi=0 lo=0 ratio
 
 	sched_start -p -j -i 1
 	gate_init
 	for ((i = 0; i < 8; i++)); do gated spin; done
+	if [ "$1" -gt 0 ]; then
+		gate_open
+		nap "$1"
+	fi
 	set_ext 0 "${PIDS[@]:0:4}"
 	set_ext 5 "${PIDS[@]:4:4}"
 	# the set-up took: policy (field 41) SCHED_EXT, nice (field 19)
@@ -106,7 +113,7 @@ t_weighted_run() {
 		[ "${PS[38]}" = 7 ] && [ "${PS[16]}" = $((i < 4 ? 0 : 5)) ] ||
 			fail "hog $i: policy ${PS[38]}, nice ${PS[16]}"
 	done
-	gate_open
+	[ "$1" -gt 0 ] || gate_open
 	nap 1
 	measure 6 "${PIDS[@]}"
 	sched_check "after the hogs ran"
@@ -122,6 +129,11 @@ t_weighted_run() {
 	      "(expected 3.03, accepted 2.00-4.50)"
 	[ $ratio -ge 200 ] && [ $ratio -le 450 ] || fail "ratio out of bounds"
 }
+
+t_weighted_run() { weighted_hogs 0; }
+
+# A task that ran in the fair class is charged only what it runs as ours.
+t_weighted_late_run() { weighted_hogs 2; }
 
 # pinned -------------------------------------------------------------------
 # One hog pinned to each CPU and one allowed on all of them: CPUs+1 hogs on

@@ -235,11 +235,12 @@ probe_ms() {
 	now; PROBE_MS=$((NOW - t0))
 }
 
-# stopped: -i 0 under 2 hogs per CPU; SIGSTOP for 20 s, probes during it
+# stopped: -i 1 (the stats thread runs too) under 2 hogs per CPU; SIGSTOP for
+# 20 s, probes during it
 t_stopped_run() {
 	local end worst=0
 
-	sched_start -i 0
+	sched_start -i 1
 	spins $(($(nproc) * 2))
 	kill -TSTP "$SCHED_PID"
 	nap 1
@@ -352,9 +353,12 @@ t_bad_decisions_run() {
 	local i hi=0 lo=0 ratio f
 
 	SCX=$SCX_FAULTS UL_FAULTS=mix sched_start -p -j -i 1
-	spins 8
+	# as the weighted test: SCHED_EXT and nice set before they run
+	gate_init
+	for ((i = 0; i < 8; i++)); do gated spin; done
 	set_ext 0 "${PIDS[@]:0:4}"
 	set_ext 5 "${PIDS[@]:4:4}"
+	gate_open
 	nap 1
 	measure 6 "${PIDS[@]}"
 	sched_check "under corrupt decisions"
