@@ -465,7 +465,11 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 		vtime_now = tctx->vtime;
 }
 
-/* A crowd that gathers while a task runs shortens its slice too. */
+/*
+ * A crowd that gathers while a task runs a long slice shortens it too:
+ * when what is left is over twice the slice the crowd now gets, the task
+ * keeps just that.
+ */
 void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 {
 	u64 slice;
@@ -473,7 +477,7 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 	if (p->pid == usersched_pid)
 		return;
 	slice = task_slice();
-	if (p->scx.slice > slice)
+	if (p->scx.slice > 2 * slice)
 		scx_bpf_task_set_slice(p, slice);
 }
 
