@@ -44,15 +44,15 @@ const u64 slice_ns __weak = 20 * 1000 * 1000;
 const u32 nr_cpus __weak = 1;
 
 /*
- * Bounds that keep a stalled or wrong user space from holding the machine.
- * Slices shrink so that a round of the waiting tasks takes about
- * SLICE_ROUND_NS, down to SLICE_MIN_NS; a decision's vtime may be at
- * most VTIME_MAX_AHEAD past vtime_now, and is capped so that no task waits
- * for much more than WAIT_MAX_NS; user
- * space that leaves tasks waiting without a sign of life for
- * USERSCHED_STALL_NS hands the CPUs back to the kernel, as the heartbeat
- * (every HEARTBEAT_NS) finds out; the scheduler task waiting more than
- * USERSCHED_WAIT_NS in its DSQ preempts a CPU.
+ * Bounds that keep a stalled or wrong user space from holding the machine:
+ * - slices shrink so that a round of the waiting tasks takes about
+ *   SLICE_ROUND_NS, down to SLICE_MIN_NS;
+ * - a decided vtime may be at most VTIME_MAX_AHEAD past vtime_now, and is
+ *   capped so that no task waits for much more than WAIT_MAX_NS;
+ * - the heartbeat (every HEARTBEAT_NS) hands the CPUs back to the kernel
+ *   when user space leaves tasks waiting with no sign of life for
+ *   USERSCHED_STALL_NS, and preempts a CPU for the scheduler task when it
+ *   has waited USERSCHED_WAIT_NS in its DSQ.
  */
 #define SLICE_ROUND_NS		(500 * 1000 * 1000ULL)
 #define SLICE_MIN_NS		(1000 * 1000ULL)
