@@ -18,46 +18,6 @@ TESTS+=(
 	"pinned      90  a hog pinned to each CPU and one unpinned: each >= 75% of the mean share"
 )
 
-# measure SECS PIDS...: CPU time each of PIDS gets in SECS into DELTA
-# (ticks); wall time into ELAPSED_MS
-measure() {
-	local secs=$1 t0 i before
-
-	shift
-	now; t0=$NOW
-	cpu_ticks "$@"; before=("${TICKS[@]}")
-	nap "$secs"
-	cpu_ticks "$@"
-	now; ELAPSED_MS=$((NOW - t0))
-	DELTA=()
-	for ((i = 0; i < $#; i++)); do
-		DELTA+=($((TICKS[i] - before[i])))
-	done
-}
-
-# delta_sum_min: the sum and the smallest of DELTA into TOTAL and MIN
-delta_sum_min() {
-	local d
-
-	TOTAL=0 MIN=${DELTA[0]}
-	for d in "${DELTA[@]}"; do
-		TOTAL=$((TOTAL + d))
-		[ "$d" -lt "$MIN" ] && MIN=$d
-	done
-}
-
-# set_ext NICE PIDS...: make PIDS SCHED_EXT (7; chrt does not know it) at
-# nice NICE
-set_ext() {
-	"$PYTHON" - "$@" <<-'EOF' || fail "cannot set SCHED_EXT"
-	import os, sys
-	nice = int(sys.argv[1])
-	for pid in map(int, sys.argv[2:]):
-	    os.setpriority(os.PRIO_PROCESS, pid, nice)
-	    os.sched_setscheduler(pid, 7, os.sched_param(0))
-	EOF
-}
-
 # progress -----------------------------------------------------------------
 # Full mode: every task, this shell included, is scheduled through user
 # space. 2*CPUs+1 busy loops compete; over 5 s each must get at least half
@@ -93,46 +53,10 @@ t_weighted_setup() {
 	[ -x "$PYTHON" ] || skip "no $PYTHON to set SCHED_EXT"
 }
 
-# weighted_hogs SECS: the weighted test; with SECS > 0 the hogs first run
-# that long in the fair class, then become SCHED_EXT
-weighted_hogs() {
-	local i hi=0 lo=0 ratio
-
-	sched_start -p -j -i 1
-	gate_init
-	for ((i = 0; i < 8; i++)); do gated spin; done
-	if [ "$1" -gt 0 ]; then
-		gate_open
-		nap "$1"
-	fi
-	set_ext 0 "${PIDS[@]:0:4}"
-	set_ext 5 "${PIDS[@]:4:4}"
-	# the set-up took: policy (field 41) SCHED_EXT, nice (field 19)
-	for ((i = 0; i < 8; i++)); do
-		procstat "${PIDS[i]}" || fail "hog $i vanished"
-		[ "${PS[38]}" = 7 ] && [ "${PS[16]}" = $((i < 4 ? 0 : 5)) ] ||
-			fail "hog $i: policy ${PS[38]}, nice ${PS[16]}"
-	done
-	[ "$1" -gt 0 ] || gate_open
-	nap 1
-	measure 6 "${PIDS[@]}"
-	sched_check "after the hogs ran"
-	for ((i = 0; i < 4; i++)); do
-		hi=$((hi + DELTA[i])) lo=$((lo + DELTA[i + 4]))
-	done
-	stop_all
-	sched_stop
-	tdiag "ticks nice 0: ${DELTA[*]:0:4}; nice 5: ${DELTA[*]:4:4} ($ELAPSED_MS ms)"
-	[ $lo -gt 0 ] || fail "the nice 5 hogs got no CPU time"
-	ratio=$((hi * 100 / lo))
-	tdiag "nice 0 : nice 5 = $((ratio / 100)).$(printf %02d $((ratio % 100)))" \
-	      "(expected 3.03, accepted 2.00-4.50)"
-	[ $ratio -ge 200 ] && [ $ratio -le 450 ] || fail "ratio out of bounds"
-}
-
 t_weighted_run() { weighted_hogs 0; }
 
 # A task that ran in the fair class is charged only what it runs as ours.
+t_weighted_late_setup() { t_weighted_setup; }
 t_weighted_late_run() { weighted_hogs 2; }
 
 # pinned -------------------------------------------------------------------
