@@ -12,22 +12,19 @@
  *                     (struct ul_dsp_rec) into SHARED_DSQ, ordered by the
  *                     vtime user space decided, then runs its head
  *
- * SHARED_DSQ is a vtime queue, not a FIFO: decisions of many batches wait
- * there together, and the order must hold across batches. ops.running()
- * keeps vtime_now, the vtime of the latest decided task to run, from which
- * user space clamps waking tasks so that a sleeper banks no credit.
+ * SHARED_DSQ is a vtime queue: decisions of many batches wait there
+ * together, and the order must hold across them. It also decides who keeps
+ * a CPU: a task whose slice ends runs on unless a decided task is behind it
+ * (keep_prev()), and a woken task cuts the slice of one far ahead of it
+ * (preempt_for_woken()). ops.running() keeps vtime_now, from which user
+ * space places waking tasks.
  *
- * A task may leave our custody while user space decides (dequeued by an
- * affinity or priority change, enqueued again, or exited). Each enqueue
- * bumps a per-task sequence number that the decision echoes; a decision
- * for a task that is gone, not waiting, or enqueued since, is counted and
- * dropped.
- *
+ * A decision for a task that left our custody meanwhile (dequeued, exited,
+ * enqueued again: a per-task sequence number tells) is counted, dropped.
  * The scheduler task waits in USERSCHED_DSQ and runs ahead of decided
- * tasks once fewer than one per CPU are left, or once it has waited a
- * slice. Per-task state (vtime, the runtime it was decided at) lives in
- * task local storage and travels in each record, so user space keeps
- * nothing per pid and its memory does not grow with pid_max.
+ * tasks when they run low, when a woken task waits for it, or once it has
+ * waited a slice. Per-task state lives in task local storage and travels
+ * in each record: user space keeps nothing per pid.
  */
 #include <scx/common.bpf.h>
 #include "scx_userland.h"
@@ -42,6 +39,7 @@ char _license[] SEC("license") = "GPL";
  */
 const u64 slice_ns __weak = 20 * 1000 * 1000;
 const u32 nr_cpus __weak = 1;
+const bool full_user __weak;	/* -f: no shortcut past user space */
 
 /*
  * Bounds that keep a stalled or wrong user space from holding the machine:
@@ -61,6 +59,7 @@ const u32 nr_cpus __weak = 1;
 #define HEARTBEAT_NS		(100 * 1000 * 1000ULL)
 #define USERSCHED_WAIT_NS	(100 * 1000 * 1000ULL)
 #define USERSCHED_STALL_NS	(800 * 1000 * 1000ULL)
+#define WAKE_LEAD_NS		(1000 * 1000ULL)
 
 /*
  * The scheduler's pid as the kernel knows it, which getpid() is not inside
@@ -85,6 +84,7 @@ u64 user_rounds;
 
 static u64 usersched_enq_ns;
 static bool usersched_waiting;
+static bool wakeup_sent;	/* since the scheduler task last ran */
 
 /* Sized by user space before load (bpf_map__set_max_entries()). */
 struct {
@@ -120,6 +120,27 @@ struct {
 	__type(value, struct task_ctx);
 } task_ctxs SEC(".maps");
 
+/*
+ * What runs on each CPU, for the preemptions below: the vtime of the task
+ * as it started, its weight (0: none of ours, or the scheduler task) and
+ * when it started; and the task whose slice was cut, whose decision then
+ * still holds. Sized to nr_cpus by user space.
+ */
+struct cpu_run {
+	u64	vtime;
+	u64	start_ns;
+	u32	weight;
+	s32	pid;
+	s32	cut_pid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct cpu_run);
+} cpu_runs SEC(".maps");
+
 /* This CPU's copy: no atomics, no cache line shared between CPUs. */
 #define stat_inc(field)							\
 	do {								\
@@ -139,6 +160,62 @@ static bool kick_idle_cpu(const struct task_struct *p)
 		return false;
 	scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 	stat_inc(kicks);
+	return true;
+}
+
+/*
+ * The vtime @p has reached: the last decided one plus the runtime since,
+ * weighted, as scx_userland.c's charge() counts it.
+ */
+static u64 task_vtime(const struct task_struct *p, const struct task_ctx *tctx)
+{
+	u64 ran = p->se.sum_exec_runtime - tctx->exec_base;
+
+	return tctx->vtime + ran * 100 / (p->scx.weight ?: 100);
+}
+
+/* A per-CPU kthread or kswapd: the kernel's own housekeeping. */
+static bool is_kernel_helper(const struct task_struct *p)
+{
+	return ((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) ||
+	       (p->flags & PF_KSWAPD);
+}
+
+/*
+ * Preempt @cpu. The task of ours running there had its place decided, and
+ * only its slice is cut: it goes back to SHARED_DSQ at the vtime it has
+ * reached, without a new trip through user space (see ops.enqueue()).
+ */
+static void cut_slice(s32 cpu)
+{
+	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+
+	if (cr) {
+		cr->cut_pid = cr->pid;
+		/* one preemption per CPU: its next task has not started */
+		cr->weight = 0;
+	}
+	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+}
+
+/* Has the task of ours on @cpu run for SLICE_MIN_NS since it started? */
+static bool ran_long(s32 cpu)
+{
+	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+
+	return cr && cr->weight &&
+	       bpf_ktime_get_ns() - cr->start_ns >= SLICE_MIN_NS;
+}
+
+/* Was @p's slice cut by cut_slice()? Answers once. */
+static bool slice_was_cut(const struct task_struct *p)
+{
+	s32 cpu = scx_bpf_task_cpu(p);
+	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+
+	if (!cr || cr->cut_pid != p->pid)
+		return false;
+	cr->cut_pid = 0;
 	return true;
 }
 
@@ -174,14 +251,15 @@ static u64 task_slice(void)
 }
 
 /*
- * Run the scheduler ahead of decided tasks when they run low, or once it
- * has waited a slice (USERSCHED_WAIT_NS at most).
+ * Run the scheduler ahead of decided tasks when they run low, when a task
+ * that woke up waits for it, or once it has waited a slice
+ * (USERSCHED_WAIT_NS at most).
  */
 static bool usersched_due(void)
 {
 	u64 wait = slice_ns < USERSCHED_WAIT_NS ? slice_ns : USERSCHED_WAIT_NS;
 
-	return nr_ready() < (s32)nr_cpus ||
+	return nr_ready() < (s32)nr_cpus || wakeup_sent ||
 	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + wait);
 }
 
@@ -194,6 +272,24 @@ static bool nothing_waits(void)
 {
 	return !nr_ready() &&
 	       !bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA);
+}
+
+/*
+ * A task ahead of vtime_now by L waits while vtime_now advances by L, about
+ * L * waiting / nr_cpus: a task that ran a long slice before a crowd
+ * arrived would wait for minutes. Cap L so that the wait stays near
+ * WAIT_MAX_NS.
+ */
+static u64 cap_lag(u64 vtime)
+{
+	u64 waiting = nr_ready() + nr_user_waiting() + 1;
+	u64 lag_max = WAIT_MAX_NS * nr_cpus / waiting;
+
+	if (time_after(vtime, vtime_now + lag_max)) {
+		stat_inc(lag_capped);
+		vtime = vtime_now + lag_max;
+	}
+	return vtime;
 }
 
 s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
@@ -212,11 +308,31 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 	 * space. An idle CPU is kicked when its decision is inserted, and
 	 * already when the scheduler task wakes up to make it.
 	 */
-	if (is_idle && (p->pid == usersched_pid || nothing_waits())) {
+	if (is_idle && p->pid == usersched_pid) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+		stat_inc(enq_usersched);
+	} else if (is_idle && !full_user && nothing_waits()) {
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), 0);
 		stat_inc(direct);
 	}
 	return cpu;
+}
+
+/*
+ * Get the scheduler task @p a CPU now: an idle one, else this one, where a
+ * task has just woken up and will wait for the decision: a preemption here
+ * needs no interrupt to another CPU, and the decision is drained here.
+ */
+static void usersched_preempt(struct task_struct *p)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+
+	if (kick_idle_cpu(p))
+		return;
+	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		cpu = scx_bpf_task_cpu(p);
+	cut_slice(cpu);
+	stat_inc(preempts);
 }
 
 /* ---- kernel -> ring buffer ------------------------------------------ */
@@ -233,6 +349,8 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	tctx->seq++;
 	tctx->queued = true;
 	tctx->woken = enq_flags & SCX_ENQ_WAKEUP;
+	if (tctx->woken)
+		wakeup_sent = true;
 	tctx->sum_exec = p->se.sum_exec_runtime;
 
 	rec->pid = p->pid;
@@ -242,6 +360,8 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	rec->sum_exec = tctx->sum_exec;
 	rec->exec_base = tctx->exec_base;
 	rec->vtime = tctx->vtime;
+	rec->flags = tctx->woken ? UL_ENQ_WAKEUP : 0;
+	rec->__pad = 0;
 	/* Wakes the scheduler only if the ring was empty: it may be asleep. */
 	bpf_ringbuf_submit(rec, 0);
 	return true;
@@ -259,13 +379,15 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		/*
 		 * Woken with no CPU idle and nothing decided left to run:
 		 * without a preemption it would wait for a running task's
-		 * slice to end, and so would every task waiting for a decision.
+		 * slice to end, and so would every task waiting for a
+		 * decision. With decided tasks queued, a CPU soon comes by
+		 * (usersched_due()), or a tick cuts a long slice short for it
+		 * (ops.tick()).
 		 */
-		if (!kick_idle_cpu(p) && (enq_flags & SCX_ENQ_WAKEUP) &&
-		    !nr_ready()) {
-			scx_bpf_kick_cpu(scx_bpf_task_cpu(p), SCX_KICK_PREEMPT);
-			stat_inc(preempts);
-		}
+		if ((enq_flags & SCX_ENQ_WAKEUP) && !nr_ready())
+			usersched_preempt(p);
+		else
+			kick_idle_cpu(p);
 		return;
 	}
 
@@ -274,8 +396,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 * own housekeeping, which must not stall with user space: they run
 	 * on their CPU's local DSQ, after the task running there.
 	 */
-	if (((p->flags & PF_KTHREAD) && p->nr_cpus_allowed == 1) ||
-	    (p->flags & PF_KSWAPD)) {
+	if (is_kernel_helper(p)) {
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), enq_flags);
 		stat_inc(kthread);
 		return;
@@ -287,7 +408,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 * any other: kept in the kernel, it would run ahead of every decided
 	 * task on its CPU, and a pinned CPU hog would starve the others there.
 	 */
-	if (p->nr_cpus_allowed == 1 && nothing_waits() &&
+	if (!full_user && p->nr_cpus_allowed == 1 && nothing_waits() &&
 	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), enq_flags);
 		stat_inc(direct);
@@ -295,6 +416,12 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+	if (tctx && !(enq_flags & SCX_ENQ_WAKEUP) && slice_was_cut(p)) {
+		scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(),
+					 cap_lag(task_vtime(p, tctx)), enq_flags);
+		stat_inc(requeued);
+		return;
+	}
 	if (tctx && send_to_user(p, tctx, enq_flags)) {
 		stat_inc(enq_user);
 		return;
@@ -317,59 +444,74 @@ void BPF_STRUCT_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
 
 /* ---- user ring buffer -> dispatch queue ----------------------------- */
 
-/*
- * A pinned task woken while its CPU is busy: no other CPU may take it, and
- * it would wait there for a running slice to end. Cut that slice short;
- * the vtime order in SHARED_DSQ still decides who runs next, and the task
- * cut short goes back through user space, charged what it ran. Only on a
- * wake-up: a pinned task whose own slice ended would take turns with the
- * one it preempts, round after round. The CPU draining this decision picks
- * its next task anyway.
- */
-static void preempt_for_pinned(const struct task_struct *p)
-{
-	s32 cpu = scx_bpf_task_cpu(p);
+/* One drain of the user ring, in ops.dispatch() on this CPU. */
+struct drain_ctx {
+	bool	cpu_taken;	/* a woken task decided may run here */
+};
 
-	if (cpu == bpf_get_smp_processor_id())
+/*
+ * A woken task decided while no CPU is idle would wait for a running slice
+ * to end. Preempt, among the CPUs it may use, the one whose task is
+ * furthest ahead of it in vtime, if by more than WAKE_LEAD_NS: that task
+ * goes back through user space, charged what it ran, and the vtime order
+ * in SHARED_DSQ decides who runs next there. The CPU draining the batch
+ * picks a task anyway: the first woken task that may run there is left to
+ * it. A scan of every CPU, but only for a wake-up with none idle.
+ */
+static void preempt_for_woken(const struct task_struct *p, u64 vtime,
+			      struct drain_ctx *dctx)
+{
+	s32 cpu, this_cpu = bpf_get_smp_processor_id(), target = -1;
+	u64 now = bpf_ktime_get_ns();
+	s64 lead, max_lead = WAKE_LEAD_NS;
+	struct cpu_run *cr;
+
+	if (!dctx->cpu_taken && bpf_cpumask_test_cpu(this_cpu, p->cpus_ptr)) {
+		dctx->cpu_taken = true;
 		return;
-	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
-	stat_inc(pin_preempts);
+	}
+	bpf_for(cpu, 0, nr_cpus) {
+		if (cpu == this_cpu || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+		if (!cr || !cr->weight)
+			continue;
+		lead = cr->vtime + (now - cr->start_ns) * 100 / cr->weight - vtime;
+		if (lead > max_lead) {
+			max_lead = lead;
+			target = cpu;
+		}
+	}
+	if (target < 0)
+		return;
+	cut_slice(target);
+	stat_inc(wake_preempts);
 }
 
 /*
  * The vtime @rec decides, within two bounds. So far ahead of vtime_now that
  * only a bug put it there: what scx_userland.c's charge() gives instead, as
  * once the task ran, such a vtime would become vtime_now and push every
- * waking task to the back. And a task ahead by L waits while vtime_now
- * advances by L,
- * about L * waiting / nr_cpus; a task that ran a long slice before a crowd
- * arrived would wait for minutes: cap L so that the wait stays near
- * WAIT_MAX_NS.
+ * waking task to the back. And cap_lag().
  */
 static u64 decided_vtime(const struct ul_dsp_rec *rec,
 			 const struct task_struct *p,
 			 const struct task_ctx *tctx)
 {
-	u64 waiting = nr_ready() + nr_user_waiting() + 1;
-	u64 lag_max = WAIT_MAX_NS * nr_cpus / waiting;
 	u64 vtime = rec->vtime;
 
 	if (time_after(vtime, vtime_now + VTIME_MAX_AHEAD)) {
 		stat_inc(bad_vtime);
-		vtime = tctx->vtime + (tctx->sum_exec - tctx->exec_base) *
-			100 / (p->scx.weight ?: 100);
+		vtime = task_vtime(p, tctx);
 		if (time_before(vtime, vtime_now))
 			vtime = vtime_now;
 	}
-	if (time_after(vtime, vtime_now + lag_max)) {
-		stat_inc(lag_capped);
-		vtime = vtime_now + lag_max;
-	}
-	return vtime;
+	return cap_lag(vtime);
 }
 
 /* Insert @rec's task into SHARED_DSQ, or count why not. */
-static void apply_decision(const struct ul_dsp_rec *rec)
+static void apply_decision(const struct ul_dsp_rec *rec,
+			   struct drain_ctx *dctx)
 {
 	struct task_struct *p;
 	struct task_ctx *tctx;
@@ -398,15 +540,14 @@ static void apply_decision(const struct ul_dsp_rec *rec)
 		if (scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(),
 					     vtime, 0)) {
 			stat_inc(dispatched);
-			if (!kick_idle_cpu(p) && tctx->woken &&
-			    p->nr_cpus_allowed == 1)
-				preempt_for_pinned(p);
+			if (!kick_idle_cpu(p) && tctx->woken)
+				preempt_for_woken(p, vtime, dctx);
 		}
 	}
 	bpf_task_release(p);
 }
 
-static long drain_one(struct bpf_dynptr *dynptr, void *ctx)
+static long drain_one(struct bpf_dynptr *dynptr, struct drain_ctx *dctx)
 {
 	struct ul_dsp_rec rec;
 
@@ -419,20 +560,52 @@ static long drain_one(struct bpf_dynptr *dynptr, void *ctx)
 			      rec.abi, UL_ABI);
 		return 1;
 	}
-	apply_decision(&rec);
+	apply_decision(&rec, dctx);
 
 	/* Stop when the dispatch batch is full; the rest waits in the ring. */
 	return scx_bpf_dispatch_nr_slots() ? 0 : 1;
 }
 
+/*
+ * @prev's slice ended: it runs on, with a new slice, unless a decided task
+ * is behind it in vtime. (Left to itself, the kernel gives the CPU to
+ * whatever is decided, whatever its vtime, and renews the slice of @prev
+ * when nothing is.) It makes vtime_now what @prev has reached, as if it
+ * had just started to run.
+ */
+static bool keep_prev(struct task_struct *prev)
+{
+	struct task_struct *head;
+	struct task_ctx *tctx;
+	u64 vtime;
+
+	if (!prev || prev->pid == usersched_pid ||
+	    !(prev->scx.flags & SCX_TASK_QUEUED))
+		return false;
+	tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
+	if (!tctx)
+		return false;
+	vtime = task_vtime(prev, tctx);
+	head = __COMPAT_scx_bpf_dsq_peek(SHARED_DSQ);
+	if (head && time_before(head->scx.dsq_vtime, vtime))
+		return false;
+	scx_bpf_task_set_slice(prev, task_slice());
+	if (time_after(vtime, vtime_now))
+		vtime_now = vtime;
+	stat_inc(kept);
+	return true;
+}
+
 void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 {
+	struct drain_ctx dctx = {};
+
 	/*
 	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
 	 * retries a full one on its next round.
 	 */
 	if (scx_bpf_dispatch_nr_slots())
-		bpf_user_ringbuf_drain(&dispatched, drain_one, NULL,
+		bpf_user_ringbuf_drain(&dispatched, drain_one, &dctx,
 				       BPF_RB_NO_WAKEUP);
 
 	if (scx_bpf_dsq_nr_queued(USERSCHED_DSQ) && usersched_due() &&
@@ -441,7 +614,7 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 	/* The few that overflowed the ring have waited longest. */
-	if (scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0) ||
+	if (scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0) || keep_prev(prev) ||
 	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
 		return;
 	if (scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0))
@@ -450,32 +623,67 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 
 void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 {
+	u32 cpu = bpf_get_smp_processor_id();
 	struct task_ctx *tctx;
+	struct cpu_run *cr;
 
+	cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 	if (p->pid == usersched_pid) {
 		usersched_waiting = false;
+		wakeup_sent = false;
+	}
+	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+	if (!cr)
+		return;
+	cr->cut_pid = 0;
+	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {
+		cr->weight = 0;
+		cr->pid = 0;
 		return;
 	}
+	cr->vtime = task_vtime(p, tctx);
+	cr->start_ns = bpf_ktime_get_ns();
+	cr->weight = p->scx.weight ?: 100;
+	cr->pid = p->pid;
 	/*
 	 * CPUs race here without a lock: at worst vtime_now lags by one
 	 * task, and a waking task starts a little further ahead.
 	 */
-	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
-	if (tctx && time_after(tctx->vtime, vtime_now))
+	if (time_after(tctx->vtime, vtime_now))
 		vtime_now = tctx->vtime;
 }
 
+void BPF_STRUCT_OPS(userland_stopping, struct task_struct *p, bool runnable)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+
+	if (cr) {
+		cr->weight = 0;
+		cr->pid = 0;
+	}
+}
+
 /*
- * A crowd that gathers while a task runs a long slice shortens it too:
+ * A task that woke up waits for the scheduler task, which waits for a CPU:
+ * a task that has run SLICE_MIN_NS gives it this one. (One that runs in
+ * short bursts, as under a messaging load, soon gives its CPU anyway.)
+ * And a crowd that gathers while a task runs a long slice shortens it:
  * when what is left is over twice the slice the crowd now gets, the task
  * keeps just that.
  */
 void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 {
+	s32 cpu = bpf_get_smp_processor_id();
 	u64 slice;
 
 	if (p->pid == usersched_pid)
 		return;
+	if (usersched_waiting && wakeup_sent && ran_long(cpu)) {
+		cut_slice(cpu);
+		stat_inc(preempts);
+		return;
+	}
 	slice = task_slice();
 	if (p->scx.slice > 2 * slice)
 		scx_bpf_task_set_slice(p, slice);
@@ -605,6 +813,7 @@ SCX_OPS_DEFINE(userland_ops,
 	       .dequeue		= (void *)userland_dequeue,
 	       .dispatch	= (void *)userland_dispatch,
 	       .running		= (void *)userland_running,
+	       .stopping	= (void *)userland_stopping,
 	       .tick		= (void *)userland_tick,
 	       .init_task	= (void *)userland_init_task,
 	       .enable		= (void *)userland_enable,

@@ -10,9 +10,10 @@
  *      has free nodes (ring_buffer__consume_n(): an exact count, no
  *      syscall). Each record becomes a node in an rbtree ordered by
  *      vtime, FIFO among equals: the runtime since the last decision is
- *      charged as delta_exec * 100 / weight, and a task that slept is
- *      clamped up to vtime_now, the vtime of the latest task to start
- *      running (the BPF half tracks it), so it cannot bank credit.
+ *      charged as delta_exec * 100 / weight, and no task comes back below
+ *      vtime_now, the vtime of the latest task to start running (the BPF
+ *      half tracks it), so that a sleeper banks no credit; one that has
+ *      just woken up comes back one slice below it, ahead of CPU hogs.
  *   2. Pop up to -b BATCH of the smallest into the "dispatched" user ring
  *      (user_ring_buffer__reserve()/submit(): no syscall either). A full
  *      user ring leaves the rest in the tree for the next round. The
@@ -75,6 +76,7 @@ struct opts {
 	unsigned int	ring_kib;	/* -r: size of the "enqueued" ring */
 	unsigned int	uring_kib;	/* -u: size of the "dispatched" ring */
 	bool		partial;	/* -p: only SCHED_EXT tasks */
+	bool		full_user;	/* -f: every decision in user space */
 	bool		json;		/* -j */
 	bool		verbose;	/* -v */
 };
@@ -171,14 +173,22 @@ static struct ul_task_info *task_info(const struct ul_task *t)
 static __u64 charge(const struct ul_enq_rec *rec)
 {
 	__u64 weight = rec->weight ? rec->weight : 100;
-	__u64 delta = 0, vtime;
+	__u64 delta = 0, vtime, floor;
 
 	if (rec->sum_exec > rec->exec_base)
 		delta = rec->sum_exec - rec->exec_base;
 	vtime = rec->vtime + delta * 100 / weight;
 
-	/* A sleeper may not bank credit: clamp it to the current minimum. */
-	return time_before(vtime, vtime_now) ? vtime_now : vtime;
+	/*
+	 * No task comes back below vtime_now, so that a sleeper banks no
+	 * credit, and the tasks that wait push vtime_now on as they run. But
+	 * one that has just woken up comes back one slice below it: enough to
+	 * go ahead of a CPU hog that has just started its slice.
+	 */
+	floor = vtime_now;
+	if (rec->flags & UL_ENQ_WAKEUP)
+		floor -= opts.slice_us * 1000ULL;
+	return time_before(vtime, floor) ? floor : vtime;
 }
 
 /*
@@ -288,7 +298,7 @@ static int dispatch_batch(struct user_ring_buffer *urb)
 
 static const char help_text[] =
 "Usage: scx_userland [-b BATCH] [-s SLICE_US] [-i SECS] [-r KIB] [-u KIB]\n"
-"                    [-p] [-j] [-v] [-h]\n"
+"                    [-f] [-p] [-j] [-v] [-h]\n"
 "\n"
 "A sched_ext scheduler whose weighted-vruntime policy runs in user space.\n"
 "\n"
@@ -299,6 +309,8 @@ static const char help_text[] =
 "               (4-65536, default 256)\n"
 "  -u KIB       size of the user->kernel ring, a power of two\n"
 "               (4-65536, default 256)\n"
+"  -f           full user mode: every task goes through user space, even\n"
+"               to an idle CPU (the scheduler and per-CPU kthreads aside)\n"
 "  -p           partial mode: schedule only tasks with policy SCHED_EXT\n"
 "  -j           print stats as JSON lines, every counter\n"
 "  -v           print libbpf debug output (verifier log on load failure)\n"
@@ -330,7 +342,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	optind = 0;	/* 0, not 1: also forget a half-parsed "-hv" */
 	opterr = 0;
-	while (!err && (c = getopt(argc, argv, ":b:s:i:r:u:pjvh")) != -1) {
+	while (!err && (c = getopt(argc, argv, ":b:s:i:r:u:fpjvh")) != -1) {
 		switch (c) {
 		case 'b':
 			err = parse_uint(c, optarg, 1, 4096, false, &o->batch);
@@ -347,6 +359,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'u':
 			err = parse_uint(c, optarg, 4, 65536, true, &o->uring_kib);
+			break;
+		case 'f':
+			o->full_user = true;
 			break;
 		case 'p':
 			o->partial = true;
@@ -732,10 +747,10 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 {
 	struct ul_out o = { .buf = buf, .size = size };
 	__u64 events = s->k.enq_user + s->k.direct + s->k.enq_usersched +
-		       s->k.enq_fallback;
+		       s->k.enq_fallback + s->k.kthread + s->k.requeued;
 	__u64 share = events ? s->k.enq_user * 1000 / events : 0;
 	__u64 cpu = per_sec(s->cpu_ns, s->elapsed_ns) / 1000000;
-	char fields[UL_NR_PROBLEMS][40];
+	char fields[UL_NR_PROBLEMS][40], n[5][16];
 	size_t line_start;
 
 	out(&o,
@@ -745,14 +760,15 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 	    (unsigned long long)s->k.enq_user, (unsigned long long)events,
 	    (unsigned long long)share / 10, (unsigned long long)share % 10,
 	    (unsigned long long)s->u.submitted);
-	out(&o,
-	    "  the others: direct %llu  enq_usersched %llu  enq_fallback %llu;  cpu %llu.%llu%%\n",
-	    (unsigned long long)s->k.direct,
-	    (unsigned long long)s->k.enq_usersched,
-	    (unsigned long long)s->k.enq_fallback,
-	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
+	out(&o, "  the others: direct %s  requeued %s  kthread %s  enq_usersched %s  enq_fallback %s\n",
+	    fmt_num(n[0], sizeof(n[0]), s->k.direct),
+	    fmt_num(n[1], sizeof(n[1]), s->k.requeued),
+	    fmt_num(n[2], sizeof(n[2]), s->k.kthread),
+	    fmt_num(n[3], sizeof(n[3]), s->k.enq_usersched),
+	    fmt_num(n[4], sizeof(n[4]), s->k.enq_fallback));
 	line_start = o.len;
-	out(&o, "  wait over the run ");
+	out(&o, "  cpu %llu.%llu%%  wait over the run ",
+	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
 	if (s->u.submitted)
 		out_wait(&o, s->u.wait_hist);
 	else
@@ -791,7 +807,9 @@ static int format_json(char *buf, size_t size, const struct ul_snap *s,
 		{ "usersched_runs", k->usersched_runs },
 		{ "kicks", k->kicks },
 		{ "preempts", k->preempts },
-		{ "pin_preempts", k->pin_preempts },
+		{ "wake_preempts", k->wake_preempts },
+		{ "kept", k->kept },
+		{ "requeued", k->requeued },
 		{ "consumed", u->consumed },
 		{ "submitted", u->submitted },
 		{ "queued", s->queued },
@@ -1013,8 +1031,10 @@ static struct scx_userland *open_and_load(void)
 	skel = SCX_OPS_OPEN(userland_ops, scx_userland);
 	skel->rodata->slice_ns = opts.slice_us * 1000ULL;
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
+	skel->rodata->full_user = opts.full_user;
 	if (opts.partial)
 		skel->struct_ops.userland_ops->flags |= SCX_OPS_SWITCH_PARTIAL;
+	bpf_map__set_max_entries(skel->maps.cpu_runs, skel->rodata->nr_cpus);
 	bpf_map__set_max_entries(skel->maps.enqueued, opts.ring_kib * 1024);
 	bpf_map__set_max_entries(skel->maps.dispatched, opts.uring_kib * 1024);
 	SCX_OPS_LOAD(skel, userland_ops, scx_userland, uei);

@@ -16,6 +16,8 @@
  * @vtime and @exec_base come back with every enqueue and user space charges
  * the runtime since @exec_base on top of @vtime.
  */
+#define UL_ENQ_WAKEUP	(1U << 0)	/* the task has just woken up */
+
 struct ul_enq_rec {
 	__s32	pid;
 	__u32	weight;		/* p->scx.weight, 100 for nice 0 */
@@ -24,6 +26,8 @@ struct ul_enq_rec {
 	__u64	sum_exec;	/* p->se.sum_exec_runtime at ops.enqueue() */
 	__u64	exec_base;	/* sum_exec when @vtime was last decided */
 	__u64	vtime;		/* virtual time last decided, 0 for a new task */
+	__u32	flags;		/* UL_ENQ_* */
+	__u32	__pad;
 };
 
 /*
@@ -47,7 +51,7 @@ struct ul_dsp_rec {
  * which user space sums.
  */
 struct ul_stats {
-	__u64	enq_usersched;	/* enqueues of the user-space scheduler task */
+	__u64	enq_usersched;	/* wake-ups of the user-space scheduler task */
 	__u64	enq_user;	/* sent to user space through the ring */
 	__u64	enq_fallback;	/* ring full: queued in FALLBACK_DSQ */
 	__u64	kthread;	/* per-CPU kthreads and kswapd, kept local */
@@ -62,7 +66,9 @@ struct ul_stats {
 	__u64	usersched_runs;	/* times the scheduler task was dispatched */
 	__u64	kicks;		/* idle CPUs kicked because work waits */
 	__u64	preempts;	/* CPUs preempted for the woken scheduler */
-	__u64	pin_preempts;	/* CPUs preempted for a woken pinned task */
+	__u64	wake_preempts;	/* CPUs preempted for a woken task behind */
+	__u64	kept;		/* slices renewed: no decided task behind */
+	__u64	requeued;	/* slices cut by a preemption, decision kept */
 };
 
 #endif /* __SCX_USERLAND_H */

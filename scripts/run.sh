@@ -56,26 +56,27 @@ dmesg | grep -i 'sched_ext' | sed 's/^/  /' || true
 [ "$rc" = 0 ] || fail "scx_userland exited with $rc"
 # tee may still be writing the last lines
 for _ in $(seq 50); do
-	grep -q '^EXIT: ' "$err" && grep -q '^  wait over the run ' "$log" && break
+	grep -q '^EXIT: ' "$err" && grep -q '^  cpu .* wait over the run ' "$log" && break
 	sleep 0.1
 done
 
 # From the final report, e.g.
 #   final: 63.2s; 250 of 1000 scheduling events (25.0%) went to user space, 248 decided
-#     the others: direct 700  enq_usersched 50  enq_fallback 0;  cpu 1.0%
-#     wait over the run p50 8us  p99 128us  max 33ms
+#     the others: direct 700  requeued 12  kthread 40  enq_usersched 50  enq_fallback 0
+#     cpu 1.0%  wait over the run p50 8us  p99 128us  max 33ms
 # and, on stderr, "EXIT: unregistered from user space"
 final=$(grep -m1 '^final: ' "$log") || fail "no final report"
 others=$(grep -m1 '^  the others: ' "$log") || fail "no final report"
-waits=$(grep -m1 '^  wait over the run ' "$log") || fail "no final report"
+waits=$(grep -m1 '^  cpu .* wait over the run ' "$log") || fail "no final report"
 exitline=$(grep -m1 '^EXIT: ' "$err") || fail "no exit line"
 re='^final: ([0-9.]+)s; ([0-9]+) of ([0-9]+) scheduling events \(([0-9.]+)%\) went to user space, ([0-9]+) decided'
 [[ $final =~ $re ]] || fail "cannot read: $final"
 secs=${BASH_REMATCH[1]} user=${BASH_REMATCH[2]} events=${BASH_REMATCH[3]}
 share=${BASH_REMATCH[4]} decided=${BASH_REMATCH[5]}
-re='direct ([0-9]+) +enq_usersched ([0-9]+) +enq_fallback ([0-9]+)'
+re='direct ([^ ]+) +requeued ([^ ]+) +kthread ([^ ]+) +enq_usersched ([^ ]+) +enq_fallback ([^ ]+)'
 [[ $others =~ $re ]] || fail "cannot read: $others"
-direct=${BASH_REMATCH[1]} kernel=${BASH_REMATCH[2]} fallback=${BASH_REMATCH[3]}
+direct=${BASH_REMATCH[1]} requeued=${BASH_REMATCH[2]} kthread=${BASH_REMATCH[3]}
+kernel=${BASH_REMATCH[4]} fallback=${BASH_REMATCH[5]}
 re=' p99 ([^ ]+)'
 [[ $waits =~ $re ]] || fail "cannot read: $waits"
 p99=${BASH_REMATCH[1]}
@@ -89,9 +90,11 @@ and stress-ng ran. Each time a task became runnable the scheduler had to
 place it: ${events} times in all. ${user} of them (${share}%) went to user
 space, which decided ${decided} (a few may still have been on their way when
 it stopped). The rest needed no decision: ${direct} tasks woke up to an idle
-CPU and ran there at once, ${kernel} were the scheduler's own thread, kept
-in the kernel, and ${fallback} were queued by the kernel alone because the
-ring to user space was full. 99% of the decisions came within ${p99} of
+CPU and ran there at once, ${requeued} had their slice cut short for a task
+that woke up and kept their place, ${kthread} were the kernel's own per-CPU
+threads, ${kernel} were the scheduler's own thread, kept in the kernel, and
+${fallback} were queued by the kernel alone because the ring to user space
+was full. 99% of the decisions came within ${p99} of
 the task becoming runnable (read from a histogram of power-of-two buckets,
 so an upper bound). On SIGINT it detached cleanly: it exited with 0,
 sched_ext is '${after}' again, and it said why it stopped: "${exitline#EXIT: }".

@@ -16,6 +16,7 @@ TESTS+=(
 	"weighted    90  -p, SCHED_EXT hogs at nice 0 and 5: CPU ratio in [2.0, 4.5] (weights 100:33)"
 	"weighted_late 90 the same, the hogs 2 s in the fair class first: ratio in [2.0, 4.5]"
 	"pinned      90  a hog pinned to each CPU and one unpinned: each >= 75% of the mean share"
+	"nice19      90  a nice 0 hog per CPU and a nice 19 one: it gets <= 5% of a CPU"
 )
 
 # progress -----------------------------------------------------------------
@@ -83,6 +84,36 @@ t_pinned_run() {
 	sched_stop
 	[ $((MIN * 4 * (ncpu + 1))) -ge $((3 * TOTAL)) ] ||
 		fail "a hog got $MIN ticks < 75% of the mean ($((TOTAL / (ncpu + 1))))"
+}
+
+# nice19 -------------------------------------------------------------------
+# Weights with few tasks: a nice 0 hog per CPU and one at nice 19 (weight 1
+# against 100). The nice 19 hog is behind in vtime whenever its slice ends,
+# and so is it at the end of a nice 0 hog's slice: over 6 s it must get at
+# most 5% of one CPU (EEVDF gives it about 1.5%), each nice 0 hog at least
+# 80%. Before keep_prev() it got 48%: a slice that ended went to whatever
+# was decided, and was renewed when nothing was.
+t_nice19_run() {
+	local ncpu cpu_ticks i
+
+	ncpu=$(nproc)
+	sched_start -j -i 1
+	spins $((ncpu + 1))
+	renice -n 19 -p "${PIDS[ncpu]}" > /dev/null || fail "renice"
+	nap 1
+	measure 6 "${PIDS[@]}"
+	sched_check "after the hogs ran"
+	stop_all
+	sched_stop
+	cpu_ticks=$((ELAPSED_MS * TCK / 1000))
+	tdiag "ticks nice 0: ${DELTA[*]:0:ncpu}; nice 19: ${DELTA[ncpu]}" \
+	      "(one CPU: $cpu_ticks)"
+	[ $((DELTA[ncpu] * 100)) -le $((5 * cpu_ticks)) ] ||
+		fail "the nice 19 hog got $((DELTA[ncpu] * 100 / cpu_ticks))% of a CPU"
+	for ((i = 0; i < ncpu; i++)); do
+		[ $((DELTA[i] * 100)) -ge $((80 * cpu_ticks)) ] ||
+			fail "nice 0 hog $i got $((DELTA[i] * 100 / cpu_ticks))% of a CPU"
+	done
 }
 
 # on its own; vm_tests.sh sources this file for its tests only

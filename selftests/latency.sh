@@ -14,9 +14,10 @@
 
 TESTS+=(
 	"idle        60  two tasks ping-pong 500 times: >= half the wake-ups run at once (direct)"
+	"full        60  the same with -f: none direct, >= 500 wake-ups through user space"
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
 	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
-	"pin_wakeup  60  300 naps on CPU 0 under hogs, the scheduler on the last CPU: pin_preempts >= 100"
+	"pin_wakeup  60  300 naps on CPU 0 under hogs, the scheduler on the last CPU: wake_preempts >= 100"
 )
 
 # idle ---------------------------------------------------------------------
@@ -25,11 +26,34 @@ TESTS+=(
 # the wake-up runs it there at once, without a trip through user space
 # (direct). At least half of the 1000 wake-ups must go that way.
 t_idle_run() {
-	local d0
+	pingpong_under direct -j -i 1
+	tdiag "direct $D0 -> $V over 1000 wake-ups"
+	[ $((V - D0)) -ge 500 ] ||
+		fail "only $((V - D0)) of 1000 wake-ups ran at once on an idle CPU"
+}
 
-	sched_start -j -i 1
+# full ---------------------------------------------------------------------
+# Full user mode (-f) has no shortcut: the same ping-pong, and no task runs
+# directly on an idle CPU; the at least 500 wake-ups that idle runs so go
+# through user space instead.
+t_full_run() {
+	pingpong_under enq_user -f -j -i 1
+	jget "$FINAL" direct
+	tdiag "enq_user $D0 -> $V1 over the ping-pong, direct $V"
+	[ "$V" -eq 0 ] || fail "$V tasks ran without a decision"
+	[ $((V1 - D0)) -ge 500 ] ||
+		fail "only $((V1 - D0)) wake-ups went through user space"
+}
+
+# pingpong_under FIELD ARGS...: the ping-pong under scx_userland ARGS; the
+# counter FIELD before it in D0, after it (final) in V and V1
+pingpong_under() {
+	local f=$1
+
+	shift
+	sched_start "$@"
 	wait_until 10 last_json || fail "no stats line"
-	jget "$V" direct; d0=$V
+	jget "$V" "$f"; D0=$V
 	mkfifo "$FIFODIR/ping" "$FIFODIR/pong" || fail "mkfifo"
 	pingpong 3<"$FIFODIR/ping" 4>"$FIFODIR/pong" &
 	PIDS+=($!)
@@ -38,10 +62,7 @@ t_idle_run() {
 	reap 60
 	sched_check "after the ping-pong"
 	sched_stop
-	jget "$FINAL" direct
-	tdiag "direct $d0 -> $V over 1000 wake-ups"
-	[ $((V - d0)) -ge 500 ] ||
-		fail "only $((V - d0)) of 1000 wake-ups ran at once on an idle CPU"
+	jget "$FINAL" "$f"; V1=$V
 }
 
 # pingpong [first]: 500 rounds of reading a line on fd 3 and writing one on
@@ -118,17 +139,17 @@ t_busy_run() {
 # pin_wakeup ---------------------------------------------------------------
 # One hog per CPU keeps every CPU busy while a task pinned to CPU 0 naps and
 # wakes 300 times. Only CPU 0 may run it: once decided, it would wait there
-# for a hog's slice to end, so the decision preempts CPU 0 (pin_preempts).
+# for a hog's slice to end, so the decision preempts CPU 0 (wake_preempts).
 # A decision that CPU 0 drains itself needs no preemption, so the scheduler
 # is pinned to the last CPU, where it drains nearly all of them. The napper
-# must finish, and pin_preempts must reach a third of the wake-ups; 0 when
+# must finish, and wake_preempts must reach a third of the wake-ups; 0 when
 # the decision does not preempt. Unpinned, the scheduler often ran on CPU 0
 # and the count depended on where it ran: 5-45 per 300 wake-ups.
 t_pin_wakeup_run() {
 	naps_under_hogs 300 0 $(($(nproc) - 1))
-	jget "$FINAL" pin_preempts
-	tdiag "pin_preempts $V"
-	[ "$V" -ge 100 ] || fail "pin_preempts $V: the pinned task hardly preempted"
+	jget "$FINAL" wake_preempts
+	tdiag "wake_preempts $V"
+	[ "$V" -ge 100 ] || fail "wake_preempts $V: the pinned task hardly preempted"
 }
 
 # on its own; vm_tests.sh sources this file for its tests only

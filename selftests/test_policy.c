@@ -164,16 +164,27 @@ static int test_weights(void)
 	return result(ok);
 }
 
+/* The credit a sleeper may bank: one slice, see charge(). */
+static __u64 credit(void)
+{
+	return opts.slice_us * 1000ULL;
+}
+
 /*
  * A task may not come back below vtime_now, the vtime of the latest task
- * to start running, as the main loop last read it from the BPF side; handing
- * out a task does not move it.
+ * to start running, as the main loop last read it from the BPF side, but a
+ * task that wakes up may come back one slice below it; handing out a task
+ * does not move it.
  */
 static int test_sleeper_clamp(void)
 {
 	const __u64 far = 1000 * 1000 * 1000;
 	struct ul_enq_rec sleeper = {
 		.pid = 2, .weight = 100, .vtime = 10,
+		.exec_base = 4000, .sum_exec = 5000, .flags = UL_ENQ_WAKEUP,
+	};
+	struct ul_enq_rec waiter = {
+		.pid = 5, .weight = 100, .vtime = 10,
 		.exec_base = 4000, .sum_exec = 5000,
 	};
 	struct ul_enq_rec fresh = { .pid = 3, .weight = 100 };
@@ -181,20 +192,23 @@ static int test_sleeper_clamp(void)
 		.pid = 4, .weight = 100, .vtime = far - 500,
 		.exec_base = 1000, .sum_exec = 2000,
 	};
-	static const struct want order[] = {
-		{ 2, far }, { 3, far }, { 4, far + 500 },
+	const struct want order[] = {
+		{ 2, far - credit() }, { 3, far }, { 5, far }, { 4, far + 500 },
 	};
 	bool ok = true;
 
 	vtime_now = far;
-	ok &= EXPECT_EQ(charge(&sleeper), far);
+	ok &= EXPECT_EQ(charge(&sleeper), far - credit());
+	/* a new task, and one whose slice ended: no credit */
 	ok &= EXPECT_EQ(charge(&fresh), far);
+	ok &= EXPECT_EQ(charge(&waiter), far);
 	/* below vtime_now before the charge, above it after: kept */
 	ok &= EXPECT_EQ(charge(&runner), far + 500);
 
 	queue_push(&runner);
 	queue_push(&sleeper);
 	queue_push(&fresh);
+	queue_push(&waiter);
 	ok &= pops_as(order, ARRAY_SIZE(order));
 	ok &= EXPECT_EQ(vtime_now, far);
 	return result(ok);
@@ -549,7 +563,7 @@ static int test_opts_good(void)
 	};
 	static const char *const high[] = {
 		"-b", "4096", "-s", "1000000", "-i", "3600", "-r", "65536",
-		"-u", "65536", "-pjv", NULL,
+		"-u", "65536", "-fpjv", NULL,
 	};
 	struct opts o;
 	bool ok = true;
@@ -559,7 +573,7 @@ static int test_opts_good(void)
 	ok &= EXPECT_EQ(o.batch, 256) & EXPECT_EQ(o.slice_us, 20000);
 	ok &= EXPECT_EQ(o.interval, 1) & EXPECT_EQ(o.ring_kib, 256);
 	ok &= EXPECT_EQ(o.uring_kib, 256);
-	ok &= EXPECT(!o.partial && !o.json && !o.verbose);
+	ok &= EXPECT(!o.full_user && !o.partial && !o.json && !o.verbose);
 
 	ok &= EXPECT_EQ(parse(low, &o, &lines), 0) & EXPECT_EQ(lines, 0);
 	ok &= EXPECT_EQ(o.batch, 1) & EXPECT_EQ(o.slice_us, 100);
@@ -570,7 +584,7 @@ static int test_opts_good(void)
 	ok &= EXPECT_EQ(o.batch, 4096) & EXPECT_EQ(o.slice_us, 1000000);
 	ok &= EXPECT_EQ(o.interval, 3600) & EXPECT_EQ(o.ring_kib, 65536);
 	ok &= EXPECT_EQ(o.uring_kib, 65536);
-	ok &= EXPECT(o.partial && o.json && o.verbose);
+	ok &= EXPECT(o.full_user && o.partial && o.json && o.verbose);
 	return result(ok);
 }
 
@@ -815,6 +829,15 @@ static int test_final_report(void)
 	format_final(buf, sizeof(buf), &s);
 	ok &= EXPECT(!strncmp(buf, want, strlen(want)));
 	ok &= EXPECT(strstr(buf, "cpu 1.0%"));
+	/* every kind of event is in the total */
+	s.k.requeued = 600;
+	s.k.kthread = 400;
+	format_final(buf, sizeof(buf), &s);
+	ok &= EXPECT(strstr(buf, "250 of 2000 scheduling events (12.5%)"));
+	ok &= EXPECT(strstr(buf, "direct 700  requeued 600  kthread 400"));
+	s.k.requeued = 0;
+	s.k.kthread = 0;
+	format_final(buf, sizeof(buf), &s);
 	ok &= EXPECT(strstr(buf, "wait over the run p50 8us  p99 128us  max 33ms\n"));
 	ok &= EXPECT(!strchr(buf, '!'));
 	ok &= EXPECT_EQ(text_lines(buf, &cols), 3);
@@ -847,7 +870,7 @@ static int test_json(void)
 		"enq_usersched", "enq_user", "enq_fallback", "kthread", "direct",
 		"dispatched", "stale", "not_queued", "exited", "bad_rec",
 		"bad_vtime", "lag_capped", "usersched_runs", "kicks", "preempts",
-		"pin_preempts", "consumed", "submitted",
+		"wake_preempts", "kept", "requeued", "consumed", "submitted",
 		"queued", "uring_full", "pool_full", "short_rec", "yields",
 		"sleeps", "dropped", "elapsed_us", "cpu_us",
 	};
@@ -965,7 +988,7 @@ static const struct {
 } tests[] = {
 	{ "the queue pops in ascending vtime", test_vtime_order },
 	{ "runtime is charged in inverse ratio of weight", test_weights },
-	{ "a sleeper is clamped up to vtime_now", test_sleeper_clamp },
+	{ "a sleeper is clamped to a slice below vtime_now", test_sleeper_clamp },
 	{ "equal vtimes pop in arrival order", test_fifo },
 	{ "a full pool loses no task", test_pool_full },
 	{ "consume() leaves what the pool cannot hold", test_pool_full_ring },
