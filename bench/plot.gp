@@ -21,7 +21,7 @@ set grid ytics
 set key top left
 
 # 1: workloads, relative to EEVDF
-set title "Workloads relative to EEVDF (times and latencies: lower is better;\nCPU mix ops/s: higher is better)"
+set title "Workloads relative to EEVDF (times, and wake-up latency avg or p99\nnext to each load: lower is better; CPU mix ops/s: higher is better)"
 set ylabel "x EEVDF"
 set yrange [0:*]
 # fixed x ranges: a panel whose figures are all missing still draws

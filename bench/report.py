@@ -933,18 +933,16 @@ def write_plot_data(work, doc):
         return [div(get(S[s]), base) for s in SCHEDS]
 
     rows = [
-        ("messaging\\nturns", relto(lambda r: r["messaging_median_s"])),
-        ("messaging\\nparallel",
+        ("msg\\nturns", relto(lambda r: r["messaging_median_s"])),
+        ("msg\\nparallel",
          relto(lambda r: r["par_messaging_median_s"])),
         ("pipe", relto(lambda r: r["pipe_us_per_op"])),
-        ("wake-up avg\\nCPU hogs",
-         relto(lambda r: r["cyclictest"]["avg_us"])),
-        ("wake-up p99\\nCPU hogs",
-         relto(lambda r: r["cyclictest"]["p99_us"])),
+        # wake-up latency next to each load, its mix's name under it
+        ("avg\\ncpu", relto(lambda r: r["cyclictest"]["avg_us"])),
     ] + [
-        (f"wake-up p99\\n{words}",
+        (f"p99\\n{mix}",
          relto(lambda r, mix=mix: cyc_of(r, mix).get("p99_us")))
-        for mix, _, words, _ in MIXES[1:]
+        for mix, _, _, _ in MIXES
     ] + [
         ("CPU mix\\nops/s", relto(lambda r: r["cpu_bogo_ops_s"])),
     ]
