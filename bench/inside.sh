@@ -16,9 +16,16 @@
 #   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
 #   cpu mix     stress-ng --cpu 4 for $BENCH_CPU_SECS s, once a turn:
 #               bogo ops/s
-#   cyclictest  2 SCHED_OTHER threads, 1 ms period, for $BENCH_SECS s,
-#               while stress-ng --cpu 2 runs, once a turn: wake-up
-#               latency avg, p99 and max
+#   cyclictest  2 SCHED_OTHER threads, 1 ms period: wake-up latency
+#               avg, p99 and max, next to each of four background loads
+#               (mixes), once a turn each:
+#                 cpu   stress-ng --cpu 2, for $BENCH_SECS s (CPU hogs)
+#                 msg   perf bench sched messaging -g 1, in a loop
+#                 pipe  stress-ng --pipe 2 (2 writer/reader pairs)
+#                 fork  stress-ng --fork 2 (children that exit at once)
+#               the last three for $BENCH_MIX_SECS s each. A load starts
+#               a second before cyclictest and is stopped, its whole
+#               process group, as cyclictest ends.
 # A single run of these says little: under emulation one messaging run
 # may take twice as long as the next on the same scheduler, and one
 # cyclictest run's p99 twice the next one's.
@@ -50,7 +57,8 @@
 #
 # Environment: SCX_OUT (required), BENCH_MSG (messaging arguments, default
 # "-g 2 -l 100"), BENCH_ROUNDS (5), BENCH_PIPE (3000), BENCH_SECS (6),
-# BENCH_CPU_SECS (5), BENCH_ONLY (empty: all), BENCH_FIRST_ROUND (1).
+# BENCH_CPU_SECS (5), BENCH_MIX_SECS (3), BENCH_ONLY (empty: all),
+# BENCH_FIRST_ROUND (1).
 set -uo pipefail
 
 ours=$(readlink -f "${1:?usage: inside.sh OURS PEER}")
@@ -62,6 +70,8 @@ rounds=${BENCH_ROUNDS:-5}
 pipe_loops=${BENCH_PIPE:-3000}
 secs=${BENCH_SECS:-6}
 cpu_secs=${BENCH_CPU_SECS:-5}
+mix_secs=${BENCH_MIX_SECS:-3}
+mixes=(cpu msg pipe fork)
 only=${BENCH_ONLY:-}
 first=${BENCH_FIRST_ROUND:-1}
 usage() { echo "inside.sh: $*" >&2; exit 2; }
@@ -77,6 +87,31 @@ note() { echo "bench: $(date +%T) $*"; }
 # sub A B: B - A, empty unless both are integers (never a shell error)
 sub() { awk -v a="$1" -v b="$2" 'BEGIN {
 	if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) printf "%.0f", b - a }'; }
+# got KEY: the value last recorded for KEY
+got() { sed -n "s/^$1=//p" "$raw" | tail -n1; }
+
+# mix_load MIX SECS: sets load[] to the command line of the background
+# load MIX, and desc to its words for the report. timeout makes it a
+# process group of its own (no --foreground), which stop_load() ends as a
+# whole; it also ends it after SECS s (then KILL 5 s later), should the
+# script fail to.
+mix_load() {
+	case $1 in
+	cpu)	desc="stress-ng --cpu 2"
+		load=(stress-ng --cpu 2 --quiet) ;;
+	msg)	# one run takes tens of seconds under TCG, longer than the
+		# window; the loop keeps the load up should one end sooner
+		desc="perf bench sched messaging -g 1 -l 10000, in a loop"
+		load=(sh -c 'while :; do
+			perf bench sched messaging -g 1 -l 10000 > /dev/null; done') ;;
+	pipe)	desc="stress-ng --pipe 2"
+		load=(stress-ng --pipe 2 --quiet) ;;
+	fork)	desc="stress-ng --fork 2"
+		load=(stress-ng --fork 2 --quiet) ;;
+	*)	usage "no background load named $1" ;;
+	esac
+	load=(timeout -k 5 "$2" "${load[@]}")
+}
 
 # Builtins only: these poll while a user-space scheduler decides every fork.
 state() {
@@ -130,6 +165,11 @@ put messaging_per_turn "$msg_per_turn"
 put pipe_loops "$pipe_loops"
 put workload_secs "$secs"
 put cpu_mix_secs "$cpu_secs"
+put cyc_mix_secs "$mix_secs"
+for m in "${mixes[@]}"; do
+	mix_load "$m" 0
+	put "cyc_load.$m" "$desc"
+done
 put clk_tck "$(getconf CLK_TCK)"
 put perf_version "$(perf --version 2>/dev/null | awk '{print $3}')"
 for s in __sys_bpf _copy_from_user; do
@@ -270,6 +310,26 @@ cpu_ns() {
 
 # ---- workloads ----------------------------------------------------------------
 
+# live_load PGID: is a process of the group alive? Its orphans' zombies
+# wait for init, which may be slow to reap them: they do not count.
+live_load() { pgrep -g "$1" -r R,S,D,T,t > /dev/null; }
+
+# stop_load PGID K: stop the load led by timeout PGID, its whole process
+# group at once, with KILL: it has nothing to save, and a gentler stop
+# only lets it run longer, while every process this script starts waits
+# behind it for a CPU. Any of it still running 5 s later is recorded as
+# K.load_left.
+stop_load() {
+	local i
+
+	kill -KILL -- "-$1" 2>/dev/null
+	for i in $(seq 50); do
+		live_load "$1" || break
+		sleep 0.1
+	done
+	live_load "$1" && put "$2.load_left" 1
+}
+
 # messaging: prints the seconds one run took, or "fail"
 messaging() {
 	timeout "$tmo" perf bench sched messaging "${msg[@]}" 2>&1 |
@@ -283,7 +343,7 @@ pipe() {
 
 # turn L R: L's turn in round R of part 1
 turn() {
-	local L=$1 r=$2 i t c what
+	local L=$1 r=$2 i t c m k what
 
 	if [ "$L" != eevdf ] && ! start_sched "$L"; then
 		put "$L.messaging.$r.1" fail
@@ -306,31 +366,67 @@ turn() {
 		c=$(cpu_mix)
 		put "$L.cpu.$r" "$c"
 		alive "$L" "cpu mix, round $r"
-		cyclic "$L" "$r"
-		alive "$L" "cyclictest, round $r"
-		what="$what, pipe $t us/op, cpu mix $c bogo ops/s, cyclictest us"
-		what="$what $(grep "^$L.cyc.$r\." "$raw" | cut -d. -f4- | tr '\n' ' ')"
+		what="$what, pipe $t us/op, cpu mix $c bogo ops/s, cyclictest"
+		what="$what p99/max us next to"
+		for m in "${mixes[@]}"; do
+			cyclic "$L" "$r" "$m"
+			alive "$L" "cyclictest next to the $m load, round $r"
+			k=$L.$(cyc_key "$m").$r
+			what="$what $m $(got "$k.p99_us")/$(got "$k.max_us")"
+		done
 	fi
 	note "$L: round $r: $what"
 	[ "$L" = eevdf ] || stop_sched "$L" "round$r"
 }
 
-# cyclic L R: wake-up latency of 2 SCHED_OTHER threads (no -p: that, or
-# -h, makes them SCHED_FIFO), both every 1 ms (-d 0), under a CPU load. -v
-# prints every sample ("thread: cycle: latency"), a few thousand lines,
-# for exact percentiles.
-cyclic() {
-	local f=$out/$1.cyclictest.$2.txt spid
+# cyc_key MIX: the keys' word for cyclictest next to MIX: cyc for the CPU
+# hogs, as when they were the only load, cyc_MIX for the others
+cyc_key() {
+	if [ "$1" = cpu ]; then echo cyc; else echo "cyc_$1"; fi
+}
 
-	stress-ng --cpu 2 --timeout $((secs + 60))s --quiet &
-	spid=$!
+# cyclic L R MIX: wake-up latency of 2 SCHED_OTHER threads (no -p: that,
+# or -h, makes them SCHED_FIFO), both every 1 ms (-d 0), next to the
+# background load MIX, for $secs s next to the CPU hogs and $mix_secs
+# next to the others. -v prints every sample ("thread: cycle: latency"),
+# a few thousand lines, for exact percentiles: to the local file system,
+# not through 9p while the load runs, then gzipped into $SCX_OUT. Keys
+# L.KEY.R.* (KEY from cyc_key): the figures, and the ms the whole took,
+# cyclictest's part and the load's stop (bash's clock: $EPOCHREALTIME's
+# digits alone are us).
+cyclic() {
+	local L=$1 r=$2 m=$3 n=$mix_secs k f pg load desc t0 t1 t2 t3
+
+	[ "$m" = cpu ] && n=$secs
+	k=$(cyc_key "$m")
+	f=$tmp/$L.cyclictest${k#cyc}.$r.txt
+	k=$L.$k.$r
+	mix_load "$m" $((n + 60))
+	t0=${EPOCHREALTIME//[!0-9]/}
+	"${load[@]}" < /dev/null > /dev/null 2>> "$out/mix-loads.err" &
+	pg=$!
+	# no "Killed" line from the shell as stop_load() ends it; the shell
+	# still reaps it
+	disown "$pg"
 	sleep 1
+	t1=${EPOCHREALTIME//[!0-9]/}
 	timeout "$tmo" cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 \
-		-D "${secs}s" -v > "$f" 2>&1
-	kill "$spid" 2>/dev/null
-	wait "$spid" 2>/dev/null
+		-D "${n}s" -v > "$f" 2>&1
+	t2=${EPOCHREALTIME//[!0-9]/}
+	put "$k.cyclictest_ms" $(((t2 - t1) / 1000))
+	# A load that ended early leaves the figures without their load.
+	# timeout, the group's leader, lives as long as the load's own
+	# process: a builtin checks it, where a process started now would
+	# wait seconds behind the load for a CPU.
+	if ! kill -0 "$pg" 2>/dev/null; then
+		put "$k.load_died" 1
+		note "$L: the $m load was gone before cyclictest ended"
+	fi
+	stop_load "$pg" "$k"
+	t3=${EPOCHREALTIME//[!0-9]/}
+	put "$k.stop_ms" $(((t3 - t2) / 1000))
 	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' "$f" | sort -n |
-		awk -v K="$1.cyc.$2" '
+		awk -v K="$k" '
 		{ v[NR] = $1; s += $1 }
 		END {
 			if (!NR) {
@@ -344,7 +440,9 @@ cyclic() {
 			printf "%s.max_us=%d\n", K, v[NR]
 			printf "%s.samples=%d\n", K, NR
 		}' >> "$raw"
-	gzip -f "$f"
+	gzip -c "$f" > "$out/${f##*/}.gz" && rm -f "$f"
+	t3=${EPOCHREALTIME//[!0-9]/}
+	put "$k.wall_ms" $(((t3 - t0) / 1000))
 }
 
 cpu_mix() {

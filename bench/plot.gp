@@ -21,11 +21,11 @@ set grid ytics
 set key top left
 
 # 1: workloads, relative to EEVDF
-set title "Workloads relative to EEVDF (times and latencies: lower is better;\nCPU mix ops/s: higher is better)"
+set title "Workloads relative to EEVDF (times, and wake-up latency avg or p99\nnext to each load: lower is better; CPU mix ops/s: higher is better)"
 set ylabel "x EEVDF"
 set yrange [0:*]
 # fixed x ranges: a panel whose figures are all missing still draws
-set xrange [-0.6:5.6]
+set xrange [-0.6:8.6]
 plot datadir."/plot-rel.dat" using 2:xtic(1) title "EEVDF" lc rgb "#999999", \
 	'' using 3 title "peer" lc rgb "#d95f02", \
 	'' using 4 title "ours" lc rgb "#1b9e77"

@@ -37,6 +37,18 @@ GOAL_GROWTH = 2 * LOG_RATIO
 GOAL_DECIDE_PER_S = 2.5e6
 GOAL_DECIDE_RATIO = 5.0
 RESAMPLES = 10000        # bootstrap of a ratio of medians
+# cyclictest next to each background load (bench/inside.sh's mixes): the
+# mix, the word of its keys in raw.txt (SCHED.WORD.ROUND.STAT), what it
+# is, and the load's command line if raw.txt does not say (a run from
+# before the mixes ran the CPU hogs alone)
+MIXES = (("cpu", "cyc", "CPU hogs", "stress-ng --cpu 2"),
+         ("msg", "cyc_msg", "messaging", None),
+         ("pipe", "cyc_pipe", "pipes", None),
+         ("fork", "cyc_fork", "forks", None))
+CYC_STATS = ("avg_us", "p99_us", "max_us")
+# next to the CPU hogs, ours' p99 and max at most these times EEVDF's
+GOAL_CYC_P99_EEVDF = 1.0
+GOAL_CYC_MAX_EEVDF = 1.5
 
 
 def read_kv(path):
@@ -59,6 +71,19 @@ def num(v):
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
+
+
+def cyc_key(mix, stat):
+    """The key of a cyclictest figure in the ratios: the CPU hogs' as
+    before the other mixes ("p99_us"), the others' prefixed ("msg_p99_us")"""
+    return stat if mix == "cpu" else f"{mix}_{stat}"
+
+
+def cyc_of(r, mix):
+    """cyclictest figures of one scheduler next to one mix, from
+    sched_results()"""
+    return r["cyclictest"] if mix == "cpu" else \
+        r["cyclictest_mixes"].get(mix, {})
 
 
 def div(a, b):
@@ -223,13 +248,25 @@ def sched_results(raw, par, s, work):
     r["par_messaging_runs_s"], r["par_messaging_median_s"] = runs(
         s + ".messaging.", raw=par)
     r["pipe_runs_us_per_op"], r["pipe_us_per_op"] = runs(s + ".pipe.")
-    # each a median over the rounds of one run's avg, p99 and max
-    r["cyclictest"] = {"samples": sum(
-        num(v) or 0 for k, v in raw.items()
-        if k.startswith(s + ".cyc.") and k.endswith(".samples"))}
-    for k in ("avg_us", "p99_us", "max_us"):
-        r["cyclictest"][k + "_runs"], r["cyclictest"][k] = \
-            runs(s + ".cyc.", "." + k)
+    # each a median over the rounds of one run's avg, p99 and max; the
+    # CPU hogs' in "cyclictest", as before there were other mixes
+    r["cyclictest_mixes"] = {}
+    for mix, word, _, _ in MIXES:
+        c = {"samples": sum(
+            num(v) or 0 for k, v in raw.items()
+            if k.startswith(f"{s}.{word}.") and k.endswith(".samples"))}
+        for k in CYC_STATS:
+            c[k + "_runs"], c[k] = runs(f"{s}.{word}.", "." + k)
+        # the rounds whose load ended before cyclictest did, or still ran
+        # 5 s after its KILL
+        for what in ("load_died", "load_left"):
+            c[what] = sorted(k.split(".")[2] for k in raw
+                             if k.startswith(f"{s}.{word}.") and
+                             k.endswith("." + what))
+        if mix == "cpu":
+            r["cyclictest"] = c
+        else:
+            r["cyclictest_mixes"][mix] = c
     r["cpu_runs_bogo_ops_s"], r["cpu_bogo_ops_s"] = runs(s + ".cpu.")
     if s == "eevdf":
         return r
@@ -327,8 +364,15 @@ def main():
     decide = read_decide(os.path.join(work, "decide.txt"))
     S = {s: sched_results(raw, par, s, work) for s in SCHEDS}
 
+    # the cyclictest keys: "p99_us" (CPU hogs), "msg_p99_us"...
+    cyc_keys = {cyc_key(mix, k): (mix, k) for mix, _, _, _ in MIXES
+                for k in CYC_STATS}
+
     def wl(s, key):
         r = S[s]
+        if key in cyc_keys:
+            mix, k = cyc_keys[key]
+            return cyc_of(r, mix).get(k)
         if key == "messaging":
             return r["messaging_median_s"]
         if key == "par_messaging":
@@ -337,10 +381,10 @@ def main():
             return r["pipe_us_per_op"]
         if key == "cpu":
             return r["cpu_bogo_ops_s"]
-        return r["cyclictest"][key]
+        return None
 
-    keys = ("messaging", "par_messaging", "pipe", "avg_us", "p99_us",
-            "max_us", "cpu")
+    keys = ("messaging", "par_messaging", "pipe") + tuple(cyc_keys) + \
+        ("cpu",)
     run_keys = {"messaging": "messaging_runs_s",
                 "par_messaging": "par_messaging_runs_s",
                 "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
@@ -348,8 +392,10 @@ def main():
 
     def run_list(s, k):
         r = S[s]
-        return r.get(run_keys[k], []) if k in run_keys else \
-            r["cyclictest"].get(k + "_runs", [])
+        if k in cyc_keys:
+            mix, stat = cyc_keys[k]
+            return cyc_of(r, mix).get(stat + "_runs", [])
+        return r.get(run_keys[k], [])
 
     ratios = {
         "ours_over_peer": {k: div(wl("ours", k), wl("peer", k)) for k in keys},
@@ -358,6 +404,9 @@ def main():
                                 for k in list(keys) + ["msgcpu"]},
         "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
+        "ours_over_eevdf_ci90": {k: ratio_ci90(run_list("ours", k),
+                                               run_list("eevdf", k))
+                                 for k in keys},
         "peer_over_eevdf": {k: div(wl("peer", k), wl("eevdf", k))
                             for k in keys},
     }
@@ -389,6 +438,19 @@ def main():
         goal(f"messaging time (median){how}, s", "<= 1.05 x EEVDF's", mo,
              mo is not None and me is not None and mo <= GOAL_EEVDF * me,
              mp, me)
+    # wake-up latency: next to CPU hogs as good as EEVDF's, and next to
+    # every load no worse than the peer's
+    for stat, what, f in (("p99_us", "p99", GOAL_CYC_P99_EEVDF),
+                          ("max_us", "max", GOAL_CYC_MAX_EEVDF)):
+        co, cp, ce = (wl(s, stat) for s in ("ours", "peer", "eevdf"))
+        goal(f"cyclictest {what} next to CPU hogs (median), us",
+             f"<= {f:.1f} x EEVDF's", co,
+             co is not None and ce is not None and co <= f * ce, cp, ce)
+    for mix, _, words, _ in MIXES:
+        co, cp, ce = (wl(s, cyc_key(mix, "p99_us"))
+                      for s in ("ours", "peer", "eevdf"))
+        goal(f"cyclictest p99 next to {words} (median), us", "<= peer's",
+             co, co is not None and cp is not None and co <= cp, cp, ce)
     for tag, label in (("pid_max_default", "default pid_max "
                         f"({raw.get('pid_max_default', '?')})"),
                        ("pid_max_4194304", "pid_max 4194304")):
@@ -438,6 +500,10 @@ def main():
         "cpu_mix_secs": num(raw.get("cpu_mix_secs")),
         "pipe_loops": num(raw.get("pipe_loops")),
         "workload_secs": num(raw.get("workload_secs")),
+        "cyc_mix_secs": num(raw.get("cyc_mix_secs")),
+        # each mix's load, as the guest ran it
+        "cyc_loads": {mix: raw.get("cyc_load." + mix, dflt)
+                      for mix, _, _, dflt in MIXES},
         "pid_max_default": num(raw.get("pid_max_default")),
         "guest_seconds": num(raw.get("guest_seconds")),
         "total_seconds": num(host.get("total_seconds")),
@@ -523,6 +589,22 @@ def write_md(path, doc):
           f"{fmt_ci(ci.get('par_messaging'))} with the vCPUs in parallel; "
           "in brackets, 90% bootstrap intervals.")
         a("")
+    ce = R["ours_over_eevdf_ci90"]
+    if any(R["ours_over_eevdf"].get(k) is not None
+           for k in ("p99_us", "max_us")) or \
+            any(R["ours_over_peer"].get(cyc_key(mix, "p99_us")) is not None
+                for mix, _, _, _ in MIXES):
+        a("The wake-up latency goals compare medians over the rounds (see "
+          "Workloads): next to CPU hogs ours/EEVDF is "
+          f"{fmt(R['ours_over_eevdf']['p99_us'], 2)}"
+          f"{fmt_ci(ce.get('p99_us'))} at p99 and "
+          f"{fmt(R['ours_over_eevdf']['max_us'], 2)}"
+          f"{fmt_ci(ce.get('max_us'))} at max; ours/peer at p99 is " +
+          ", ".join(f"{fmt(R['ours_over_peer'][cyc_key(mix, 'p99_us')], 2)}"
+                    f"{fmt_ci(ci.get(cyc_key(mix, 'p99_us')))} next to "
+                    f"{words}" for mix, _, words, _ in MIXES) +
+          "; in brackets, 90% bootstrap intervals.")
+        a("")
     a("## Workloads")
     a("")
     a("| Workload | EEVDF | Peer | Ours | ours/peer | ours/EEVDF |")
@@ -533,10 +615,15 @@ def write_md(path, doc):
         a(f"| {label} | " + " | ".join(fmt(v, digits) for v in vals) +
           f" | {fmt(R['ours_over_peer'][key], 2)}"
           f"{fmt_ci(R['ours_over_peer_ci90'].get(key))} | "
-          f"{fmt(R['ours_over_eevdf'][key], 2)} |")
+          f"{fmt(R['ours_over_eevdf'][key], 2)}"
+          f"{fmt_ci(R['ours_over_eevdf_ci90'].get(key))} |")
 
     nr = m["rounds"] or 0
     nm = nr * (m["messaging_per_turn"] or 0)
+    # the mixes with a run recorded: a run from before the mixes has none
+    # but the CPU hogs'
+    ran = [x for x in MIXES
+           if any(cyc_of(S[s], x[0]).get("p99_us_runs") for s in SCHEDS)]
     row(f"perf bench sched messaging {m['messaging_args']}"
         f"{', vCPUs taking turns' if tcg else ''}: median of {nm:.0f}, s "
         "(lower is better)", "messaging",
@@ -549,12 +636,16 @@ def write_md(path, doc):
     row(f"perf bench sched pipe -l {fmt(m['pipe_loops'], 0)}: median of "
         f"{nr:.0f}, us/op (lower is better)", "pipe",
         lambda r: r["pipe_us_per_op"], 1)
-    for k, label in (("avg_us", "avg"), ("p99_us", "p99"),
-                     ("max_us", "max")):
-        row(f"cyclictest, 2 SCHED_OTHER threads, 1 ms, "
-            f"{fmt(m['workload_secs'], 0)} s under stress-ng --cpu 2: "
-            f"wake-up latency {label}, us, median of {nr:.0f} "
-            "(lower is better)", k, lambda r, k=k: r["cyclictest"][k], 0)
+    for mix, _, words, _ in MIXES:
+        secs = m["workload_secs"] if mix == "cpu" else m["cyc_mix_secs"]
+        load = m["cyc_loads"][mix]
+        for k in CYC_STATS:
+            row(f"cyclictest, 2 SCHED_OTHER threads, 1 ms, " +
+                (f"{fmt(secs, 0)} s next to {load}" if load else
+                 f"next to {words} (not in this run)") + ": "
+                f"wake-up latency {k[:3]}, us, median of {nr:.0f} "
+                "(lower is better)", cyc_key(mix, k),
+                lambda r, mix=mix, k=k: cyc_of(r, mix).get(k), 0)
     row(f"stress-ng --cpu 4, {fmt(m['cpu_mix_secs'], 0)} s: bogo ops/s, "
         f"median of {nr:.0f} (higher is better)", "cpu",
         lambda r: r["cpu_bogo_ops_s"], 0)
@@ -562,14 +653,19 @@ def write_md(path, doc):
     a(f"All ran in {nr:.0f} rounds, the schedulers' order rotated each "
       "round and the sched_ext ones loaded afresh for each turn: messaging "
       f"{m['messaging_per_turn'] or 0:.0f} times, pipe, the CPU mix and "
-      "cyclictest once a turn. In brackets, the 90% bootstrap interval of "
-      "ours/peer (each scheduler's runs resampled "
+      "cyclictest next to each background load once a turn, the load "
+      "started a second before cyclictest and stopped as it ended. In "
+      "brackets, the 90% bootstrap interval of ours/peer and of "
+      "ours/EEVDF (each scheduler's runs resampled "
       f"{RESAMPLES:,} times, a fixed seed): an interval that holds 1.00 "
       "means these runs cannot tell the two apart. "
       "cyclictest samples over all runs (fewer: the threads woke less "
       "often): " +
-      ", ".join(f"{NAMES[s]} {fmt(S[s]['cyclictest']['samples'], 0)}"
-                for s in SCHEDS) + ".")
+      "; ".join(f"next to {words}, " +
+                ", ".join(f"{NAMES[s]} "
+                          f"{fmt(cyc_of(S[s], mix).get('samples'), 0)}"
+                          for s in SCHEDS)
+                for mix, _, words, _ in ran) + ".")
     a("")
     for s in SCHEDS:
         a(f"- {NAMES[s]}: messaging, s: " +
@@ -581,9 +677,10 @@ def write_md(path, doc):
           ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]) +
           "; CPU mix, bogo ops/s: " +
           ", ".join(fmt(t, 1) for t in S[s]["cpu_runs_bogo_ops_s"]) +
-          "".join(f"; cyclictest {k[:3]}, us: " +
-                  ", ".join(fmt(t, 0) for t in S[s]["cyclictest"][k + "_runs"])
-                  for k in ("avg_us", "p99_us", "max_us")))
+          "".join(f"; cyclictest next to {words} {k[:3]}, us: " +
+                  ", ".join(fmt(t, 0) for t in
+                            cyc_of(S[s], mix).get(k + "_runs", []))
+                  for mix, _, words, _ in ran for k in CYC_STATS))
     a("")
     a("## Per task scheduled in user space")
     a("")
@@ -763,6 +860,18 @@ def write_md(path, doc):
         health.append(f"with the vCPUs in parallel, only "
                       f"{fmt(m['par_rounds_done'], 0)} of "
                       f"{fmt(m['rounds'], 0)} rounds finished")
+    for s in SCHEDS:
+        for mix, _, words, _ in MIXES:
+            c = cyc_of(S[s], mix)
+            if c.get("load_died"):
+                health.append(f"under {NAMES[s]}, the {words} load ended "
+                              "before cyclictest did (round(s) " +
+                              ", ".join(c["load_died"]) + ")")
+            if c.get("load_left"):
+                health.append(f"under {NAMES[s]}, the {words} load "
+                              "still ran 5 s after SIGKILL "
+                              "(round(s) " + ", ".join(c["load_left"]) +
+                              ")")
     if m["dmesg_abnormal_lines"]:
         health.append(f"{fmt(m['dmesg_abnormal_lines'], 0)} abnormal "
                       "sched_ext line(s) in dmesg")
@@ -824,12 +933,17 @@ def write_plot_data(work, doc):
         return [div(get(S[s]), base) for s in SCHEDS]
 
     rows = [
-        ("messaging\\nturns", relto(lambda r: r["messaging_median_s"])),
-        ("messaging\\nparallel",
+        ("msg\\nturns", relto(lambda r: r["messaging_median_s"])),
+        ("msg\\nparallel",
          relto(lambda r: r["par_messaging_median_s"])),
         ("pipe", relto(lambda r: r["pipe_us_per_op"])),
-        ("wake-up\\navg", relto(lambda r: r["cyclictest"]["avg_us"])),
-        ("wake-up\\np99", relto(lambda r: r["cyclictest"]["p99_us"])),
+        # wake-up latency next to each load, its mix's name under it
+        ("avg\\ncpu", relto(lambda r: r["cyclictest"]["avg_us"])),
+    ] + [
+        (f"p99\\n{mix}",
+         relto(lambda r, mix=mix: cyc_of(r, mix).get("p99_us")))
+        for mix, _, _, _ in MIXES
+    ] + [
         ("CPU mix\\nops/s", relto(lambda r: r["cpu_bogo_ops_s"])),
     ]
 

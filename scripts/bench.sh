@@ -13,7 +13,9 @@
 #            task, sorted list), real kernel maps, at the same sizes
 #   3. VM    bench/inside.sh: every workload under EEVDF, the peer and
 #            ours, in ONE boot of the test kernel (times under emulation
-#            mean nothing alone: only ratios within a boot do)
+#            mean nothing alone: only ratios within a boot do); among
+#            them cyclictest's wake-up latency next to four background
+#            loads: CPU hogs, messaging, pipes and forks
 #   3b. VM   messaging alone again, the vCPUs in parallel (below)
 #   4. host  perf report of the profiles the VM recorded, then
 #            bench/report.py: bench/results/latest.{md,json}, and
@@ -21,8 +23,9 @@
 #            into README.md too
 #
 # Logs and raw results stay in BUILD_DIR/bench. Knobs (environment):
-# BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS, BENCH_CPU_SECS (see
-# bench/inside.sh), BENCH_TIMEOUT (seconds for the VM, default 1500);
+# BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS, BENCH_CPU_SECS,
+# BENCH_MIX_SECS (see bench/inside.sh), BENCH_TIMEOUT (seconds for the VM,
+# default 2100);
 # scripts/vm.sh's KERNEL and SCX_VM_KVM.
 set -euo pipefail
 
@@ -88,11 +91,11 @@ say "decision path micro-benchmark (host, real kernel rings)"
 	echo "commit=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)"
 } > "$work/host.txt"
 
-say "VM: EEVDF, the peer and ours, in one boot (8 to 20 minutes under TCG)"
-vm_tmo=${BENCH_TIMEOUT:-1500}
+say "VM: EEVDF, the peer and ours, in one boot (12 to 26 minutes under TCG)"
+vm_tmo=${BENCH_TIMEOUT:-2100}
 envs=(BENCH_MSG="${BENCH_MSG:-}" BENCH_ROUNDS="${BENCH_ROUNDS:-}"
 	BENCH_PIPE="${BENCH_PIPE:-}" BENCH_SECS="${BENCH_SECS:-}"
-	BENCH_CPU_SECS="${BENCH_CPU_SECS:-}")
+	BENCH_CPU_SECS="${BENCH_CPU_SECS:-}" BENCH_MIX_SECS="${BENCH_MIX_SECS:-}")
 inside=("$src/bench/inside.sh" "$out/scx_userland" "$peer")
 # From /: the guest needs no working directory of ours (every path here
 # is absolute), and none can shadow the output directory.
