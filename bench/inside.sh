@@ -40,6 +40,8 @@
 #     "disp", our "submitted": decisions made in user space);
 #   - over one more, a system-wide perf record -a -g -F 999, which the host
 #     reports (faster than the emulated guest) with this boot's kallsyms.
+# Then ours in full user mode (-f, "oursf"): the same syscall window only,
+# for what a decision costs when every task goes through user space.
 #
 # The counter window encloses the workload: perf starts counting, the
 # scheduler's counter is read at its next stats line, the workload runs,
@@ -193,7 +195,7 @@ log_of() { echo "$tmp/$1.log"; }
 nr_stats() {
 	case $1 in
 	peer) grep -c 'disp:' "$(log_of "$1")" ;;
-	ours) grep -c '"submitted"' "$(log_of "$1")" ;;
+	ours|oursf) grep -c '"submitted"' "$(log_of "$1")" ;;
 	esac
 }
 # ustat L FIELD: the last value the scheduler printed of a counter
@@ -201,7 +203,7 @@ ustat() {
 	case $1 in
 	peer)	# "|  disp:     123 |"; enq and disp are its user-space counts
 		grep "^|  $2:" "$(log_of "$1")" | tail -n1 | awk '{print $3}' ;;
-	ours)
+	ours|oursf)
 		sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$(log_of "$1")" | tail -n1 ;;
 	esac
 }
@@ -247,6 +249,8 @@ start_sched() {
 		"$bin" > "$(log_of "$L")" 2>&1 & ;;
 	ours)	bin=$ours
 		"$bin" -i 1 -j > "$(log_of "$L")" 2>&1 & ;;
+	oursf)	bin=$ours
+		"$bin" -f -i 1 -j > "$(log_of "$L")" 2>&1 & ;;
 	esac
 	sched_pid=$!
 	for i in $(seq 600); do
@@ -554,6 +558,11 @@ if [ "$only" != messaging ]; then
 	for L in peer ours; do
 		part2 "$L"
 	done
+	# full user mode, what its decisions cost: the syscall window alone
+	if start_sched oursf; then
+		syscalls oursf && alive oursf "syscall window"
+		stop_sched oursf main
+	fi
 fi
 put guest_seconds $(($(date +%s) - t_start))
 

@@ -49,6 +49,7 @@ CYC_STATS = ("avg_us", "p99_us", "max_us")
 # next to the CPU hogs, ours' p99 and max at most these times EEVDF's
 GOAL_CYC_P99_EEVDF = 1.0
 GOAL_CYC_MAX_EEVDF = 1.5
+GOAL_CPU_PER_TASK = 0.5  # scheduler CPU per decision, ours / peer's
 
 
 def read_kv(path):
@@ -363,6 +364,8 @@ def main():
     queue = read_queue(os.path.join(work, "queue.txt"))
     decide = read_decide(os.path.join(work, "decide.txt"))
     S = {s: sched_results(raw, par, s, work) for s in SCHEDS}
+    # ours in full user mode (-f): its syscall window only
+    S_full = sched_results(raw, par, "oursf", work)
 
     # the cyclictest keys: "p99_us" (CPU hogs), "msg_p99_us"...
     cyc_keys = {cyc_key(mix, k): (mix, k) for mix, _, _, _ in MIXES
@@ -426,6 +429,11 @@ def main():
     v = o["per_task"]["sched_yield"]
     goal("sched_yield() per dispatched task", f"<= {GOAL_YIELD}", v,
          v is not None and v <= GOAL_YIELD, p["per_task"]["sched_yield"])
+    v = div(o["per_task"]["cpu_us_schedstat"],
+            p["per_task"]["cpu_us_schedstat"])
+    goal("scheduler CPU per task decided in user space, ours / peer's "
+         "(se.sum_exec_runtime)", f"<= {GOAL_CPU_PER_TASK:g}", v,
+         v is not None and v <= GOAL_CPU_PER_TASK)
     # Not under TCG (KVM, or natively) the CPUs ran in parallel already,
     # and scripts/bench.sh runs no second set.
     tcg = raw.get("accel") == "tcg"
@@ -520,7 +528,8 @@ def main():
         "kallsyms": {k[9:]: raw[k] == "1" for k in raw
                      if k.startswith("kallsyms.")},
     }
-    doc = {"meta": meta, "goals": goals, "schedulers": S, "ratios": ratios,
+    doc = {"meta": meta, "goals": goals, "schedulers": S,
+           "ours_full_user": S_full, "ratios": ratios,
            "queue_ns_per_op": queue, "decide": decide}
     os.makedirs(res, exist_ok=True)
     with open(os.path.join(res, "latest.json"), "w") as f:
@@ -698,14 +707,18 @@ def write_md(path, doc):
       "rounds above, without perf: the median, and in brackets the 90% "
       "bootstrap interval of ours/peer.")
     a("")
-    a("| | Peer | Ours | ours/peer |")
-    a("|---|---|---|---|")
-    p, o = S["peer"], S["ours"]
+    a("| | Peer | Ours | ours/peer | Ours -f |")
+    a("|---|---|---|---|---|")
+    p, o, of = S["peer"], S["ours"], doc.get("ours_full_user") or {}
 
     def prow(label, get, digits=3):
         x, y = get(p), get(o)
+        try:
+            z = get(of)
+        except (KeyError, TypeError):
+            z = None
         a(f"| {label} | {fmt(x, digits)} | {fmt(y, digits)} | "
-          f"{fmt(div(y, x), 3)} |")
+          f"{fmt(div(y, x), 3)} | {fmt(z, digits)} |")
 
     prow(f"messaging runs, s, all {nt:.0f}", lambda r:
          r["window"]["messaging_s"])
@@ -733,7 +746,10 @@ def write_md(path, doc):
     a(f"| scheduler CPU per messaging run of the rounds, ms, median of "
       f"{len(o.get('msgcpu_runs_ms', []))} | {fmt(x, 1)} | {fmt(y, 1)} | "
       f"{fmt(div(y, x), 3)}"
-      f"{fmt_ci(R['ours_over_peer_ci90'].get('msgcpu'))} |")
+      f"{fmt_ci(R['ours_over_peer_ci90'].get('msgcpu'))} | |")
+    a("")
+    a("Ours -f: full user mode, every task through user space (no idle "
+      "shortcut); the same window, in a load of its own after the others.")
     oc = o.get("own_counters_window", {})
     fc = o.get("own_counters_final", {})
     a("")
