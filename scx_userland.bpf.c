@@ -22,8 +22,8 @@
  * A decision for a task that left our custody meanwhile (dequeued, exited,
  * enqueued again: a per-task sequence number tells) is counted, dropped.
  * The scheduler task waits in USERSCHED_DSQ and runs ahead of decided
- * tasks when they run low, when a woken task waits for it, or once it has
- * waited a slice. Per-task state lives in task local storage and travels
+ * tasks when they run low or once it has waited a slice; a tick gets it a
+ * CPU when a woken task waits for it. Per-task state lives in task local storage and travels
  * in each record: user space keeps nothing per pid.
  */
 #include <scx/common.bpf.h>
@@ -198,6 +198,21 @@ static void cut_slice(s32 cpu)
 	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 }
 
+/* @p, of ours, starts to run on this CPU, at the vtime it has reached. */
+static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+
+	if (!cr)
+		return;
+	cr->vtime = task_vtime(p, tctx);
+	cr->start_ns = bpf_ktime_get_ns();
+	cr->weight = p->scx.weight ?: 100;
+	cr->pid = p->pid;
+	cr->cut_pid = 0;
+}
+
 /* Has the task of ours on @cpu run for SLICE_MIN_NS since it started? */
 static bool ran_long(s32 cpu)
 {
@@ -251,15 +266,17 @@ static u64 task_slice(void)
 }
 
 /*
- * Run the scheduler ahead of decided tasks when they run low, when a task
- * that woke up waits for it, or once it has waited a slice
- * (USERSCHED_WAIT_NS at most).
+ * Run the scheduler ahead of decided tasks when they run low, or once it
+ * has waited a slice (USERSCHED_WAIT_NS at most). A task that woke up and
+ * waits for it does not make it due here: under a messaging load nearly
+ * every task does, and the scheduler would run for a few records at a
+ * time (messaging took 1.2x as long); ops.tick() gets it a CPU instead.
  */
 static bool usersched_due(void)
 {
 	u64 wait = slice_ns < USERSCHED_WAIT_NS ? slice_ns : USERSCHED_WAIT_NS;
 
-	return nr_ready() < (s32)nr_cpus || wakeup_sent ||
+	return nr_ready() < (s32)nr_cpus ||
 	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + wait);
 }
 
@@ -590,6 +607,7 @@ static bool keep_prev(struct task_struct *prev)
 	if (head && time_before(head->scx.dsq_vtime, vtime))
 		return false;
 	scx_bpf_task_set_slice(prev, task_slice());
+	cpu_run_start(prev, tctx);
 	if (time_after(vtime, vtime_now))
 		vtime_now = vtime;
 	stat_inc(kept);
@@ -633,18 +651,15 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 		wakeup_sent = false;
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
-	if (!cr)
-		return;
-	cr->cut_pid = 0;
 	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {
-		cr->weight = 0;
-		cr->pid = 0;
+		if (cr) {
+			cr->weight = 0;
+			cr->pid = 0;
+			cr->cut_pid = 0;
+		}
 		return;
 	}
-	cr->vtime = task_vtime(p, tctx);
-	cr->start_ns = bpf_ktime_get_ns();
-	cr->weight = p->scx.weight ?: 100;
-	cr->pid = p->pid;
+	cpu_run_start(p, tctx);
 	/*
 	 * CPUs race here without a lock: at worst vtime_now lags by one
 	 * task, and a waking task starts a little further ahead.
@@ -705,6 +720,30 @@ struct {
 static u64 last_rounds, progress_ns;
 
 /*
+ * cap_lag() bounds the wait of a task for the crowd there is when it is
+ * queued; a crowd that comes after it (200 hogs woken at once behind a
+ * shell that had run alone) would make it wait for minutes. So the tasks
+ * furthest ahead in SHARED_DSQ are capped again for the crowd of now, a
+ * few each heartbeat, and moved to their new place.
+ */
+#define RECAP_SCAN	16
+
+static void recap_shared(void)
+{
+	struct task_struct *p;
+	u64 vtime;
+	int n = 0;
+
+	bpf_for_each(scx_dsq, p, SHARED_DSQ, SCX_DSQ_ITER_REV) {
+		vtime = cap_lag(p->scx.dsq_vtime);
+		if (vtime == p->scx.dsq_vtime || ++n > RECAP_SCAN)
+			break;
+		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, vtime);
+		scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, SHARED_DSQ, 0);
+	}
+}
+
+/*
  * Every HEARTBEAT_NS: user space stopped (SIGSTOP, a debugger) or starved
  * (an RT task on its CPU) leaves every task that waits for a decision
  * waiting too, until the watchdog ejects us after 30 s. Hand the CPUs back
@@ -725,6 +764,7 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 			     (now - progress_ns) / 1000000, nr_user_waiting());
 		return 0;
 	}
+	recap_shared();
 	if (usersched_waiting &&
 	    time_after(now, usersched_enq_ns + USERSCHED_WAIT_NS)) {
 		scx_bpf_kick_cpu(bpf_get_smp_processor_id(), SCX_KICK_PREEMPT);
