@@ -463,7 +463,7 @@ void BPF_STRUCT_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
 
 /* One drain of the user ring, in ops.dispatch() on this CPU. */
 struct drain_ctx {
-	bool	cpu_taken;	/* a woken task decided may run here */
+	bool	cpu_free;	/* this CPU takes a task from SHARED_DSQ */
 };
 
 /*
@@ -471,9 +471,10 @@ struct drain_ctx {
  * to end. Preempt, among the CPUs it may use, the one whose task is
  * furthest ahead of it in vtime, if by more than WAKE_LEAD_NS: that task
  * goes back through user space, charged what it ran, and the vtime order
- * in SHARED_DSQ decides who runs next there. The CPU draining the batch
- * picks a task anyway: the first woken task that may run there is left to
- * it. A scan of every CPU, but only for a wake-up with none idle.
+ * in SHARED_DSQ decides who runs next there. A CPU draining the batch
+ * whose task stopped picks a task anyway: the first woken task that may
+ * run there is left to it (one whose task may run on is not counted on:
+ * keep_prev() may renew that task's slice). A scan of every CPU, but only for a wake-up with none idle.
  */
 static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 			      struct drain_ctx *dctx)
@@ -483,8 +484,8 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 	s64 lead, max_lead = WAKE_LEAD_NS;
 	struct cpu_run *cr;
 
-	if (!dctx->cpu_taken && bpf_cpumask_test_cpu(this_cpu, p->cpus_ptr)) {
-		dctx->cpu_taken = true;
+	if (dctx->cpu_free && bpf_cpumask_test_cpu(this_cpu, p->cpus_ptr)) {
+		dctx->cpu_free = false;
 		return;
 	}
 	bpf_for(cpu, 0, nr_cpus) {
@@ -616,7 +617,11 @@ static bool keep_prev(struct task_struct *prev)
 
 void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 {
-	struct drain_ctx dctx = {};
+	/* a task of ours still runnable here may keep the CPU: keep_prev() */
+	struct drain_ctx dctx = {
+		.cpu_free = !prev || prev->pid == usersched_pid ||
+			    !(prev->scx.flags & SCX_TASK_QUEUED),
+	};
 
 	/*
 	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
@@ -696,7 +701,7 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 		return;
 	if (usersched_waiting && wakeup_sent && ran_long(cpu)) {
 		cut_slice(cpu);
-		stat_inc(preempts);
+		stat_inc(tick_cuts);
 		return;
 	}
 	slice = task_slice();

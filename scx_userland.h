@@ -66,6 +66,7 @@ struct ul_stats {
 	__u64	usersched_runs;	/* times the scheduler task was dispatched */
 	__u64	kicks;		/* idle CPUs kicked because work waits */
 	__u64	preempts;	/* CPUs preempted for the woken scheduler */
+	__u64	tick_cuts;	/* slices cut at a tick: a woken task waits */
 	__u64	wake_preempts;	/* CPUs preempted for a woken task behind */
 	__u64	kept;		/* slices renewed: no decided task behind */
 	__u64	requeued;	/* slices cut by a preemption, decision kept */

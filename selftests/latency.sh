@@ -16,7 +16,7 @@ TESTS+=(
 	"idle        60  two tasks ping-pong 500 times: >= half the wake-ups run at once (direct)"
 	"full        60  the same with -f: none direct, >= 500 wake-ups through user space"
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
-	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 2"
+	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 	"pin_wakeup  60  300 naps on CPU 0 under hogs, the scheduler on the last CPU: wake_preempts >= 100"
 )
 
@@ -115,11 +115,10 @@ t_wakeup_run() {
 # still queued to take its CPU. The scheduler task, woken by the record,
 # then waits its turn: a preemption would only cut a third hog's slice
 # short. Over 3 s, at least 50 enqueues must reach user space, and fewer
-# than half as many preemptions happen: 2-22% of them in 16 runs on 7.2
-# and 7.3, 42-45% in 4 with the rule before 934be69. Since ops.tick() also
-# hands the scheduler a CPU when a woken task (a kworker, this shell)
-# waits for it, 8-34% in 5 runs; preempting at every slice end would be
-# near 100%.
+# than a third as many preemptions happen: 2-22% of them in 16 runs on
+# 7.2 and 7.3, 42-45% in 4 with the rule before 934be69. (The slices that
+# ops.tick() cuts when a woken task, a kworker or this shell, waits for the
+# scheduler are counted apart, as tick_cuts.)
 t_busy_run() {
 	local eu
 
@@ -132,10 +131,12 @@ t_busy_run() {
 	sched_stop
 	jget "$FINAL" enq_user
 	eu=$V
+	jget "$FINAL" tick_cuts
+	tdiag "tick_cuts $V"
 	jget "$FINAL" preempts
 	tdiag "enq_user $eu, preempts $V"
 	[ "$eu" -ge 50 ] || fail "enq_user $eu: the hogs hardly went through user space"
-	[ $((2 * V)) -lt "$eu" ] ||
+	[ $((3 * V)) -lt "$eu" ] ||
 		fail "preempts $V for $eu enqueues: it preempted with decided tasks queued"
 }
 

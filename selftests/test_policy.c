@@ -869,7 +869,7 @@ static int test_json(void)
 	static const char *const names[] = {
 		"enq_usersched", "enq_user", "enq_fallback", "kthread", "direct",
 		"dispatched", "stale", "not_queued", "exited", "bad_rec",
-		"bad_vtime", "lag_capped", "usersched_runs", "kicks", "preempts",
+		"bad_vtime", "lag_capped", "usersched_runs", "kicks", "preempts", "tick_cuts",
 		"wake_preempts", "kept", "requeued", "consumed", "submitted",
 		"queued", "uring_full", "pool_full", "short_rec", "yields",
 		"sleeps", "dropped", "elapsed_us", "cpu_us",
