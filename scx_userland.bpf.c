@@ -470,11 +470,11 @@ struct drain_ctx {
  * A woken task decided while no CPU is idle would wait for a running slice
  * to end. Preempt, among the CPUs it may use, the one whose task is
  * furthest ahead of it in vtime, if by more than WAKE_LEAD_NS: that task
- * goes back through user space, charged what it ran, and the vtime order
- * in SHARED_DSQ decides who runs next there. A CPU draining the batch
- * whose task stopped picks a task anyway: the first woken task that may
- * run there is left to it (one whose task may run on is not counted on:
- * keep_prev() may renew that task's slice). A scan of every CPU, but only for a wake-up with none idle.
+ * goes back to SHARED_DSQ (cut_slice()), and the vtime order there decides
+ * who runs next. A CPU draining the batch whose task stopped picks a task
+ * anyway: the first woken task that may run there is left to it (one whose
+ * task may run on is not counted on: keep_prev() may renew its slice).
+ * A scan of every CPU, but only for a wake-up with none idle.
  */
 static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 			      struct drain_ctx *dctx)

@@ -760,7 +760,8 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 	    (unsigned long long)s->k.enq_user, (unsigned long long)events,
 	    (unsigned long long)share / 10, (unsigned long long)share % 10,
 	    (unsigned long long)s->u.submitted);
-	out(&o, "  the others: direct %s  requeued %s  kthread %s  enq_usersched %s  enq_fallback %s\n",
+	out(&o,
+	    "  the others: direct %s  requeued %s  kthread %s  enq_usersched %s  enq_fallback %s\n",
 	    fmt_num(n[0], sizeof(n[0]), s->k.direct),
 	    fmt_num(n[1], sizeof(n[1]), s->k.requeued),
 	    fmt_num(n[2], sizeof(n[2]), s->k.kthread),
