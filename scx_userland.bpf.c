@@ -23,8 +23,8 @@
  * enqueued again: a per-task sequence number tells) is counted, dropped.
  * The scheduler task waits in USERSCHED_DSQ and runs ahead of decided
  * tasks when they run low or once it has waited a slice; a tick gets it a
- * CPU when a woken task waits for it. Per-task state lives in task local storage and travels
- * in each record: user space keeps nothing per pid.
+ * CPU when a woken task waits for it. Per-task state lives in task local
+ * storage and travels in each record: user space keeps nothing per pid.
  */
 #include <scx/common.bpf.h>
 #include "scx_userland.h"
