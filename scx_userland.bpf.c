@@ -213,6 +213,19 @@ static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
 	cr->cut_pid = 0;
 }
 
+/* None of ours runs on this CPU now, and no cut slice is pending. */
+static void cpu_run_clear(void)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+
+	if (cr) {
+		cr->weight = 0;
+		cr->pid = 0;
+		cr->cut_pid = 0;
+	}
+}
+
 /* Has the task of ours on @cpu run for SLICE_MIN_NS since it started? */
 static bool ran_long(s32 cpu)
 {
@@ -270,7 +283,7 @@ static u64 task_slice(void)
  * has waited a slice (USERSCHED_WAIT_NS at most). A task that woke up and
  * waits for it does not make it due here: under a messaging load nearly
  * every task does, and the scheduler would run for a few records at a
- * time (messaging took 1.2x as long); ops.tick() gets it a CPU instead.
+ * time; ops.tick() gets it a CPU instead.
  */
 static bool usersched_due(void)
 {
@@ -510,7 +523,7 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
  * The vtime @rec decides, within two bounds. So far ahead of vtime_now that
  * only a bug put it there: what scx_userland.c's charge() gives instead, as
  * once the task ran, such a vtime would become vtime_now and push every
- * waking task to the back. And cap_lag().
+ * waking task to the back. Then cap_lag().
  */
 static u64 decided_vtime(const struct ul_dsp_rec *rec,
 			 const struct task_struct *p,
@@ -584,6 +597,13 @@ static long drain_one(struct bpf_dynptr *dynptr, struct drain_ctx *dctx)
 	return scx_bpf_dispatch_nr_slots() ? 0 : 1;
 }
 
+/* @prev, a task of ours other than the scheduler, may run on here. */
+static bool prev_runnable(const struct task_struct *prev)
+{
+	return prev && prev->pid != usersched_pid &&
+	       (prev->scx.flags & SCX_TASK_QUEUED);
+}
+
 /*
  * @prev's slice ended: it runs on, with a new slice, unless a decided task
  * is behind it in vtime. (Left to itself, the kernel gives the CPU to
@@ -597,8 +617,7 @@ static bool keep_prev(struct task_struct *prev)
 	struct task_ctx *tctx;
 	u64 vtime;
 
-	if (!prev || prev->pid == usersched_pid ||
-	    !(prev->scx.flags & SCX_TASK_QUEUED))
+	if (!prev_runnable(prev))
 		return false;
 	tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
 	if (!tctx)
@@ -618,10 +637,7 @@ static bool keep_prev(struct task_struct *prev)
 void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 {
 	/* a task of ours still runnable here may keep the CPU: keep_prev() */
-	struct drain_ctx dctx = {
-		.cpu_free = !prev || prev->pid == usersched_pid ||
-			    !(prev->scx.flags & SCX_TASK_QUEUED),
-	};
+	struct drain_ctx dctx = { .cpu_free = !prev_runnable(prev) };
 
 	/*
 	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
@@ -646,22 +662,15 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 
 void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 {
-	u32 cpu = bpf_get_smp_processor_id();
 	struct task_ctx *tctx;
-	struct cpu_run *cr;
 
-	cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 	if (p->pid == usersched_pid) {
 		usersched_waiting = false;
 		wakeup_sent = false;
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {
-		if (cr) {
-			cr->weight = 0;
-			cr->pid = 0;
-			cr->cut_pid = 0;
-		}
+		cpu_run_clear();
 		return;
 	}
 	cpu_run_start(p, tctx);
