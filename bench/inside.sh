@@ -39,7 +39,9 @@
 #     it dispatched in that window, read from its own stats (the peer's
 #     "disp", our "submitted": decisions made in user space);
 #   - over one more, a system-wide perf record -a -g -F 999, which the host
-#     reports (faster than the emulated guest) with this boot's kallsyms.
+#     reports (faster than the emulated guest) with this boot's kallsyms,
+#     and the run count and time of each of its BPF callbacks
+#     (kernel.bpf_stats_enabled), which perf's timer cannot sample.
 # Then ours in full user mode (-f, "oursf"): the same syscall window only,
 # for what a decision costs when every task goes through user space.
 #
@@ -508,10 +510,39 @@ syscalls() {
 
 # profile L: one messaging run under a system-wide perf record; the host
 # reports it with the kallsyms of this boot, taken while L is loaded
+# bpf_runs FILE: "id name run_cnt run_time_ns" of each struct_ops program
+# loaded, by the bpftool the peer's build made. The counts grow only while
+# kernel.bpf_stats_enabled is 1: the kernel then times every run, which
+# the perf record window below already disturbs anyway.
+bpftool=$(dirname "$peer")/../sbin/bpftool
+bpf_runs() {
+	"$bpftool" prog show 2>/dev/null | awk '$2 == "struct_ops" {
+		n = ""; c = 0; t = 0
+		for (i = 3; i < NF; i++) {
+			if ($i == "name") n = $(i + 1)
+			if ($i == "run_cnt") c = $(i + 1)
+			if ($i == "run_time_ns") t = $(i + 1)
+		}
+		print $1, n, c, t }' | sort > "$1"
+}
+
+# The BPF time of each callback of scheduler L between two bpf_runs files.
+put_bpf_runs() {
+	local L=$1 n c t
+
+	while read -r n c t; do
+		put "$L.bpf_runs.$n" "$c"
+		put "$L.bpf_ns.$n" "$t"
+	done < <(join "$2" "$3" | awk '{print $2, $6 - $3, $7 - $4}')
+}
+
 profile() {
 	local L=$1
 
 	cp /proc/kallsyms "$out/$L.kallsyms"
+	if [ -x "$bpftool" ] && sysctl -qw kernel.bpf_stats_enabled=1; then
+		bpf_runs "$tmp/$L.bpf0"
+	fi
 	# perf record walks /lib/modules/$(uname -r) at start, thousands of
 	# stat()s over 9p: minutes under emulation. An empty tmpfs hides it,
 	# in a mount namespace of perf's own; kallsyms names modules' symbols
@@ -522,6 +553,11 @@ profile() {
 		exec "$@"' sh perf record -a -g -F 999 -B -N -o "$tmp/$L.perf.data" -- \
 		perf bench sched messaging "${msg[@]}" > "$out/$L.perf-record.log" 2>&1
 	put "$L.profile_rc" $?
+	if [ -s "$tmp/$L.bpf0" ]; then
+		bpf_runs "$tmp/$L.bpf1"
+		sysctl -qw kernel.bpf_stats_enabled=0
+		put_bpf_runs "$L" "$tmp/$L.bpf0" "$tmp/$L.bpf1"
+	fi
 	cp "$tmp/$L.perf.data" "$out/" 2>/dev/null && rm -f "$tmp/$L.perf.data"
 }
 

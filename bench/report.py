@@ -312,6 +312,10 @@ def sched_results(raw, par, s, work):
     r["profile"], r["profile_samples"] = read_profile(
         os.path.join(work, s + ".perf-report.txt"))
     r["profile"] = r["profile"] or {}
+    r["bpf_callbacks"] = {
+        k[len(s) + 10:]: {"runs": num(v),
+                          "ns": num(raw.get(f"{s}.bpf_ns.{k[len(s) + 10:]}"))}
+        for k, v in raw.items() if k.startswith(s + ".bpf_runs.")}
     if s == "ours":
         r["own_counters_window"] = {
             "yields": num(raw.get("ours.own_yields")),
@@ -811,6 +815,7 @@ def write_md(path, doc):
           f"{fmt(helper_self(p['profile'], kind))} | "
           f"{fmt(helper_self(o['profile'], kind))} |")
     a("")
+    write_bpf_md(a, p["bpf_callbacks"], o["bpf_callbacks"])
     a("## User-space queue (host micro-benchmark)")
     a("")
     best = Q.get("rbtree", {}).get(1000, {}).get("best_of")
@@ -901,6 +906,39 @@ def write_md(path, doc):
     a("")
     with open(path, "w") as f:
         f.write("\n".join(L))
+
+
+def write_bpf_md(a, pb, ob):
+    """The run count and time of each BPF callback over the profiled
+    messaging run, for the peer and ours."""
+    if not pb and not ob:
+        return
+    a("## BPF callbacks during the profiled messaging run")
+    a("")
+    a("The same run as the profile above, with `kernel.bpf_stats_enabled` "
+      "on: the kernel's count and time of each struct_ops program "
+      "(`bpftool prog show`), on every CPU, whichever task it ran for. The "
+      "timer perf samples on cannot see these (they run with interrupts "
+      "off); timing them adds two clock reads per run.")
+    a("")
+    a("| Callback | Peer runs | Peer us/run | Peer ms | Ours runs | "
+      "Ours us/run | Ours ms |")
+    a("|---|---|---|---|---|---|---|")
+
+    def cells(b, name):
+        x = b.get(name, {})
+        n, t = x.get("runs"), x.get("ns")
+        return (f"{fmt(n, 0)} | {fmt(div(t, n and n * 1e3), 1)} | "
+                f"{fmt(div(t, 1e6), 1)}")
+
+    for name in sorted(set(pb) | set(ob)):
+        a(f"| `{name}` | {cells(pb, name)} | {cells(ob, name)} |")
+
+    def total(b):
+        return sum(x.get("ns") or 0 for x in b.values()) / 1e6
+
+    a(f"| all | | | {fmt(total(pb), 1)} | | | {fmt(total(ob), 1)} |")
+    a("")
 
 
 def write_decide_md(a, D):
