@@ -22,9 +22,10 @@
  * A decision for a task that left our custody meanwhile (dequeued, exited,
  * enqueued again: a per-task sequence number tells) is counted, dropped.
  * The scheduler task waits in USERSCHED_DSQ and runs ahead of decided
- * tasks when they run low or once it has waited a slice; a tick gets it a
- * CPU when a woken task waits for it. Per-task state lives in task local
- * storage and travels in each record: user space keeps nothing per pid.
+ * tasks when they run low or once it has waited a slice; when a woken task
+ * waits for it, a CPU whose task has run a while is taken for it, at once
+ * or at a tick. Per-task state lives in task local storage and travels in
+ * each record: user space keeps nothing per pid.
  */
 #include <scx/common.bpf.h>
 #include "scx_userland.h"
@@ -84,6 +85,7 @@ u64 user_rounds;
 
 static u64 usersched_enq_ns;
 static bool usersched_waiting;
+static bool usersched_cut;	/* a slice was cut to run it */
 static bool wakeup_sent;	/* since the scheduler task last ran */
 
 /* Sized by user space before load (bpf_map__set_max_entries()). */
@@ -198,6 +200,13 @@ static void cut_slice(s32 cpu)
 	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 }
 
+/* Preempt @cpu for the scheduler task, which then runs there first. */
+static void cut_for_usersched(s32 cpu)
+{
+	usersched_cut = true;
+	cut_slice(cpu);
+}
+
 /* @p, of ours, starts to run on this CPU, at the vtime it has reached. */
 static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
 {
@@ -226,13 +235,31 @@ static void cpu_run_clear(void)
 	}
 }
 
-/* Has the task of ours on @cpu run for SLICE_MIN_NS since it started? */
-static bool ran_long(s32 cpu)
+/* How long the task of ours on @cpu has run since it started; 0: none. */
+static u64 cpu_ran_ns(s32 cpu)
 {
 	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 
-	return cr && cr->weight &&
-	       bpf_ktime_get_ns() - cr->start_ns >= SLICE_MIN_NS;
+	return cr && cr->weight ? bpf_ktime_get_ns() - cr->start_ns : 0;
+}
+
+/*
+ * Among the CPUs @p may use, the one whose task of ours has run longest,
+ * if for SLICE_MIN_NS at least; else -1.
+ */
+static s32 longest_run_cpu(const struct task_struct *p)
+{
+	u64 ran, ran_max = SLICE_MIN_NS - 1;
+	s32 cpu, found = -1;
+
+	bpf_for(cpu, 0, nr_cpus) {
+		ran = cpu_ran_ns(cpu);
+		if (ran > ran_max && bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
+			ran_max = ran;
+			found = cpu;
+		}
+	}
+	return found;
 }
 
 /* Was @p's slice cut by cut_slice()? Answers once. */
@@ -279,17 +306,18 @@ static u64 task_slice(void)
 }
 
 /*
- * Run the scheduler ahead of decided tasks when they run low, or once it
- * has waited a slice (USERSCHED_WAIT_NS at most). A task that woke up and
- * waits for it does not make it due here: under a messaging load nearly
- * every task does, and the scheduler would run for a few records at a
- * time; ops.tick() gets it a CPU instead.
+ * Run the scheduler ahead of decided tasks when they run low, once it has
+ * waited a slice (USERSCHED_WAIT_NS at most), or on the CPU whose slice
+ * was cut for it. A task that woke up and waits for it does not make it
+ * due here: under a messaging load nearly every task does, and the
+ * scheduler would run for a few records at a time; a CPU is cut for it
+ * instead, when its task has run a while (see ops.enqueue(), ops.tick()).
  */
 static bool usersched_due(void)
 {
 	u64 wait = slice_ns < USERSCHED_WAIT_NS ? slice_ns : USERSCHED_WAIT_NS;
 
-	return nr_ready() < (s32)nr_cpus ||
+	return usersched_cut || nr_ready() < (s32)nr_cpus ||
 	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + wait);
 }
 
@@ -361,7 +389,7 @@ static void usersched_preempt(struct task_struct *p)
 		return;
 	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 		cpu = scx_bpf_task_cpu(p);
-	cut_slice(cpu);
+	cut_for_usersched(cpu);
 	stat_inc(preempts);
 }
 
@@ -411,13 +439,20 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		 * without a preemption it would wait for a running task's
 		 * slice to end, and so would every task waiting for a
 		 * decision. With decided tasks queued, a CPU soon comes by
-		 * (usersched_due()), or a tick cuts a long slice short for it
-		 * (ops.tick()).
+		 * (usersched_due()) if its task runs in short bursts; one that
+		 * has run SLICE_MIN_NS is cut now if a woken task waits, or at
+		 * a tick once one does (ops.tick()).
 		 */
-		if ((enq_flags & SCX_ENQ_WAKEUP) && !nr_ready())
+		if ((enq_flags & SCX_ENQ_WAKEUP) && !nr_ready()) {
 			usersched_preempt(p);
-		else
-			kick_idle_cpu(p);
+		} else if (!kick_idle_cpu(p) && wakeup_sent) {
+			s32 cpu = longest_run_cpu(p);
+
+			if (cpu >= 0) {
+				cut_for_usersched(cpu);
+				stat_inc(preempts);
+			}
+		}
 		return;
 	}
 
@@ -666,6 +701,7 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 
 	if (p->pid == usersched_pid) {
 		usersched_waiting = false;
+		usersched_cut = false;
 		wakeup_sent = false;
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
@@ -708,8 +744,9 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 
 	if (p->pid == usersched_pid)
 		return;
-	if (usersched_waiting && wakeup_sent && ran_long(cpu)) {
-		cut_slice(cpu);
+	if (usersched_waiting && wakeup_sent &&
+	    cpu_ran_ns(cpu) >= SLICE_MIN_NS) {
+		cut_for_usersched(cpu);
 		stat_inc(tick_cuts);
 		return;
 	}
