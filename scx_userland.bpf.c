@@ -393,6 +393,28 @@ static void usersched_preempt(struct task_struct *p)
 	stat_inc(preempts);
 }
 
+/*
+ * @p's slice was cut (cut_slice()): it goes back to SHARED_DSQ as user
+ * space would place a task whose slice ended, at the vtime it has reached
+ * but no lower than vtime_now (see charge() in scx_userland.c), and that
+ * becomes its decided vtime. Kept lower, a task cut again and again on a
+ * busy CPU would fall further and further behind the others, and every
+ * task that wakes up would wait behind it.
+ */
+static void requeue(struct task_struct *p, struct task_ctx *tctx,
+		    u64 enq_flags)
+{
+	u64 vtime = task_vtime(p, tctx);
+
+	if (time_before(vtime, vtime_now))
+		vtime = vtime_now;
+	tctx->vtime = cap_lag(vtime);
+	tctx->exec_base = p->se.sum_exec_runtime;
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(), tctx->vtime,
+				 enq_flags);
+	stat_inc(requeued);
+}
+
 /* ---- kernel -> ring buffer ------------------------------------------ */
 
 static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
@@ -482,9 +504,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 	if (tctx && !(enq_flags & SCX_ENQ_WAKEUP) && slice_was_cut(p)) {
-		scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(),
-					 cap_lag(task_vtime(p, tctx)), enq_flags);
-		stat_inc(requeued);
+		requeue(p, tctx, enq_flags);
 		return;
 	}
 	if (tctx && send_to_user(p, tctx, enq_flags)) {
