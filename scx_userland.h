@@ -69,7 +69,7 @@ struct ul_stats {
 	__u64	tick_cuts;	/* slices cut at a tick: a woken task waits */
 	__u64	wake_preempts;	/* CPUs preempted for a woken task behind */
 	__u64	kept;		/* slices renewed: no decided task behind */
-	__u64	requeued;	/* slices cut by a preemption, decision kept */
+	__u64	requeued;	/* slices cut: back without a trip to user space */
 };
 
 #endif /* __SCX_USERLAND_H */
