@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A/B runs of wake-up latency and messaging, for the design notes in the
+# README: in one boot, ROUNDS rounds (default 4) of EEVDF, then each build
+# given, one after the other, each loaded afresh:
+#
+#   cyc     cyclictest, 2 SCHED_OTHER threads woken every 1 ms, for SECS s
+#           (default 5), next to stress-ng --cpu 2: avg, p99, max in us
+#   cycmsg  the same next to a loop of perf bench sched messaging -g 1
+#   msg     perf bench sched messaging -g 2 -l 100: seconds
+#
+# One line per measurement, "LABEL WORKLOAD key=value...". Run it in the VM:
+#
+#   scripts/vm.sh -t 1500 -- bench/ab.sh old=/tmp/a/scx_userland \
+#       new=/tmp/b/scx_userland
+#
+# Copy the binaries out of the build directory first: a rebuild while the
+# VM runs them would change them under it.
+set -uo pipefail
+
+rounds=${ROUNDS:-4}
+secs=${SECS:-5}
+cd /tmp || exit 1
+
+# cyclictest next to the load "$@", which timeout runs in a process group
+# of its own (not a session: EEVDF's autogroup would then give it a CPU
+# share of its own) and which is stopped as a whole; prints the line for
+# LABEL and WORKLOAD.
+cyc() {
+	local label=$1 what=$2 lp
+
+	shift 2
+	timeout -k 5 $((secs + 30)) "$@" > /dev/null 2>&1 &
+	lp=$!
+	sleep 1
+	cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 -D "${secs}s" -v \
+		> /tmp/ab-cyc.txt 2>&1
+	kill -- -"$lp" 2>/dev/null
+	wait "$lp" 2>/dev/null
+	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' /tmp/ab-cyc.txt |
+		sort -n | awk -v l="$label" -v w="$what" '
+		{ v[NR] = $1; s += $1 }
+		END { if (!NR) { print l, w, "no samples"; exit }
+		      i = int(NR * 0.99); if (i < 1) i = 1
+		      printf "%s %s n=%d avg=%.0f p99=%d max=%d\n", l, w, NR,
+			     s / NR, v[i], v[NR] }'
+}
+
+turn() {
+	local label=$1
+
+	cyc "$label" cyc stress-ng --cpu 2 --quiet
+	cyc "$label" cycmsg sh -c 'while :; do
+		perf bench sched messaging -g 1 -l 10000; done'
+	perf bench sched messaging -g 2 -l 100 2>&1 |
+		awk -v l="$label" '/Total time/ {print l, "msg", $3}'
+}
+
+for r in $(seq "$rounds"); do
+	echo "# round $r"
+	turn eevdf
+	for lb in "$@"; do
+		label=${lb%%=*} bin=${lb#*=}
+		"$bin" -i 0 > "/tmp/ab-$label.log" 2>&1 &
+		sp=$!
+		sleep 2
+		if ! kill -0 "$sp" 2>/dev/null; then
+			echo "ab: $label did not start: $(tail -n 1 "/tmp/ab-$label.log")" >&2
+			exit 1
+		fi
+		turn "$label"
+		kill -INT "$sp"
+		wait "$sp"
+	done
+done
