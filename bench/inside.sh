@@ -508,8 +508,6 @@ syscalls() {
 	note "$L: window: $(grep "^$L.window_" "$raw" | cut -d. -f2- | tr '\n' ' ')"
 }
 
-# profile L: one messaging run under a system-wide perf record; the host
-# reports it with the kallsyms of this boot, taken while L is loaded
 # bpf_runs FILE: "id name run_cnt run_time_ns" of each struct_ops program
 # loaded, by the bpftool the peer's build made. The counts grow only while
 # kernel.bpf_stats_enabled is 1: the kernel then times every run, which
@@ -536,6 +534,9 @@ put_bpf_runs() {
 	done < <(join "$2" "$3" | awk '{print $2, $6 - $3, $7 - $4}')
 }
 
+# profile L: one messaging run under a system-wide perf record; the host
+# reports it with the kallsyms of this boot, taken while L is loaded
+# (and the BPF callbacks' run counts and times over the same run)
 profile() {
 	local L=$1
 

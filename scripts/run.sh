@@ -91,8 +91,9 @@ place it: ${events} times in all. ${user} of them (${share}%) went to user
 space, which decided ${decided} (a few may still have been on their way when
 it stopped). The rest needed no decision: ${direct} tasks woke up to an idle
 CPU and ran there at once, ${requeued} had their slice cut short (for a
-task that woke up, or for the scheduler) and kept their place, ${kthread} were the kernel's own per-CPU
-threads, ${kernel} were the scheduler's own thread, kept in the kernel, and
+task that woke up, or for the scheduler) and went back to the queue without
+a new decision, ${kthread} were the kernel's own per-CPU threads,
+${kernel} were the scheduler's own thread, kept in the kernel, and
 ${fallback} were queued by the kernel alone because the ring to user space
 was full. 99% of the decisions came within ${p99} of
 the task becoming runnable (read from a histogram of power-of-two buckets,
