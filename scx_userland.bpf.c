@@ -290,14 +290,23 @@ static u64 nr_user_waiting(void)
 }
 
 /*
- * The slice of a task about to wait its turn: the -s slice, shortened
- * once so many tasks wait that one round of them would take longer than
- * SLICE_ROUND_NS, so that no -s value and no crowd keeps a task waiting
- * for seconds; never below SLICE_MIN_NS.
+ * The tasks waiting for a CPU or a decision, and the one asked about: what
+ * task_slice() and cap_lag() share out. Each count is a call into the
+ * kernel; a caller that needs it twice counts once.
  */
-static u64 task_slice(void)
+static u64 nr_waiting(void)
 {
-	u64 waiting = nr_ready() + nr_user_waiting() + 1;
+	return nr_ready() + nr_user_waiting() + 1;
+}
+
+/*
+ * The slice of a task about to wait its turn among @waiting (nr_waiting()):
+ * the -s slice, shortened once so many tasks wait that one round of them
+ * would take longer than SLICE_ROUND_NS, so that no -s value and no crowd
+ * keeps a task waiting for seconds; never below SLICE_MIN_NS.
+ */
+static u64 task_slice(u64 waiting)
+{
 	u64 slice = SLICE_ROUND_NS * nr_cpus / waiting;
 
 	if (slice > slice_ns)
@@ -334,13 +343,12 @@ static bool nothing_waits(void)
 
 /*
  * A task ahead of vtime_now by L waits while vtime_now advances by L, about
- * L * waiting / nr_cpus: a task that ran a long slice before a crowd
+ * L * @waiting / nr_cpus: a task that ran a long slice before a crowd
  * arrived would wait for minutes. Cap L so that the wait stays near
  * WAIT_MAX_NS.
  */
-static u64 cap_lag(u64 vtime)
+static u64 cap_lag(u64 vtime, u64 waiting)
 {
-	u64 waiting = nr_ready() + nr_user_waiting() + 1;
 	u64 lag_max = WAIT_MAX_NS * nr_cpus / waiting;
 
 	if (time_after(vtime, vtime_now + lag_max)) {
@@ -370,7 +378,7 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
 		stat_inc(enq_usersched);
 	} else if (is_idle && !full_user && nothing_waits()) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), 0);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), 0);
 		stat_inc(direct);
 	}
 	return cpu;
@@ -404,14 +412,14 @@ static void usersched_preempt(struct task_struct *p)
 static void requeue(struct task_struct *p, struct task_ctx *tctx,
 		    u64 enq_flags)
 {
-	u64 vtime = task_vtime(p, tctx);
+	u64 vtime = task_vtime(p, tctx), waiting = nr_waiting();
 
 	if (time_before(vtime, vtime_now))
 		vtime = vtime_now;
-	tctx->vtime = cap_lag(vtime);
+	tctx->vtime = cap_lag(vtime, waiting);
 	tctx->exec_base = p->se.sum_exec_runtime;
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(), tctx->vtime,
-				 enq_flags);
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(waiting),
+				 tctx->vtime, enq_flags);
 	stat_inc(requeued);
 }
 
@@ -484,7 +492,8 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 * on their CPU's local DSQ, after the task running there.
 	 */
 	if (is_kernel_helper(p)) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(nr_waiting()),
+				   enq_flags);
 		stat_inc(kthread);
 		return;
 	}
@@ -497,7 +506,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	if (!full_user && p->nr_cpus_allowed == 1 && nothing_waits() &&
 	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(), enq_flags);
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), enq_flags);
 		stat_inc(direct);
 		return;
 	}
@@ -513,7 +522,8 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	/* No room in the ring: never lose a task, queue it in the kernel. */
-	scx_bpf_dsq_insert(p, FALLBACK_DSQ, task_slice(), enq_flags);
+	scx_bpf_dsq_insert(p, FALLBACK_DSQ, task_slice(nr_waiting()),
+			   enq_flags);
 	stat_inc(enq_fallback);
 	kick_idle_cpu(p);
 }
@@ -531,6 +541,7 @@ void BPF_STRUCT_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
 
 /* One drain of the user ring, in ops.dispatch() on this CPU. */
 struct drain_ctx {
+	u64	waiting;	/* nr_waiting() at the first decision */
 	bool	cpu_free;	/* this CPU takes a task from SHARED_DSQ */
 };
 
@@ -582,7 +593,7 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
  */
 static u64 decided_vtime(const struct ul_dsp_rec *rec,
 			 const struct task_struct *p,
-			 const struct task_ctx *tctx)
+			 const struct task_ctx *tctx, u64 waiting)
 {
 	u64 vtime = rec->vtime;
 
@@ -592,7 +603,7 @@ static u64 decided_vtime(const struct ul_dsp_rec *rec,
 		if (time_before(vtime, vtime_now))
 			vtime = vtime_now;
 	}
-	return cap_lag(vtime);
+	return cap_lag(vtime, waiting);
 }
 
 /* Insert @rec's task into SHARED_DSQ, or count why not. */
@@ -619,12 +630,19 @@ static void apply_decision(const struct ul_dsp_rec *rec,
 	} else if (rec->seq != tctx->seq) {
 		stat_inc(stale);
 	} else {
-		vtime = decided_vtime(rec, p, tctx);
+		/*
+		 * Counted once: the kernel holds our insertions until the
+		 * drain ends, and user space counts its queue once a round,
+		 * so the count would barely change through the drain.
+		 */
+		if (!dctx->waiting)
+			dctx->waiting = nr_waiting();
+		vtime = decided_vtime(rec, p, tctx, dctx->waiting);
 		tctx->queued = false;
 		tctx->vtime = vtime;
 		tctx->exec_base = tctx->sum_exec;
-		if (scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(),
-					     vtime, 0)) {
+		if (scx_bpf_dsq_insert_vtime(p, SHARED_DSQ,
+					     task_slice(dctx->waiting), vtime, 0)) {
 			stat_inc(dispatched);
 			if (!kick_idle_cpu(p) && tctx->woken)
 				preempt_for_woken(p, vtime, dctx);
@@ -681,7 +699,7 @@ static bool keep_prev(struct task_struct *prev)
 	head = __COMPAT_scx_bpf_dsq_peek(SHARED_DSQ);
 	if (head && time_before(head->scx.dsq_vtime, vtime))
 		return false;
-	scx_bpf_task_set_slice(prev, task_slice());
+	scx_bpf_task_set_slice(prev, task_slice(nr_waiting()));
 	cpu_run_start(prev, tctx);
 	if (time_after(vtime, vtime_now))
 		vtime_now = vtime;
@@ -770,7 +788,7 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 		stat_inc(tick_cuts);
 		return;
 	}
-	slice = task_slice();
+	slice = task_slice(nr_waiting());
 	if (p->scx.slice > 2 * slice)
 		scx_bpf_task_set_slice(p, slice);
 }
@@ -801,12 +819,12 @@ static u64 last_rounds, progress_ns;
 
 static void recap_shared(void)
 {
+	u64 vtime, waiting = nr_waiting();
 	struct task_struct *p;
-	u64 vtime;
 	int n = 0;
 
 	bpf_for_each(scx_dsq, p, SHARED_DSQ, SCX_DSQ_ITER_REV) {
-		vtime = cap_lag(p->scx.dsq_vtime);
+		vtime = cap_lag(p->scx.dsq_vtime, waiting);
 		if (vtime == p->scx.dsq_vtime || ++n > RECAP_SCAN)
 			break;
 		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, vtime);
