@@ -223,9 +223,6 @@ t_stdout_block_run() {
 # file_has FILE: FILE is not empty
 file_has() { [ -s "$1" ]; }
 
-# on its own; vm_tests.sh sources this file for its tests only
-[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
-
 # probe_ms: run a fresh process, its wall time from fork to exit into PROBE_MS
 probe_ms() {
 	local t0
@@ -443,3 +440,6 @@ t_flood_run() {
 t_flood_cleanup() {
 	[ -r "$TDIR/threads-max" ] && cat "$TDIR/threads-max" > /proc/sys/kernel/threads-max
 }
+
+# on its own; vm_tests.sh sources this file for its tests only
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"

@@ -479,6 +479,8 @@ child() {
 	if declare -F "t_${TEST}_setup" > /dev/null; then
 		"t_${TEST}_setup" || exit
 	fi
+	# a test with no run function must fail, not pass having run nothing
+	declare -F "t_${TEST}_run" > /dev/null || fail "no t_${TEST}_run defined"
 	"t_${TEST}_run"
 	exit 0
 }
