@@ -23,7 +23,7 @@ TESTS+=(
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
-	"flood      600  20000 runnable threads: <= 10x EEVDF's time, probes in 5 s, attached"
+	"flood      600  20000 runnable threads: median <= 1.5x EEVDF's time, probes in 5 s, attached"
 )
 
 # sigkill ------------------------------------------------------------------
@@ -387,9 +387,11 @@ t_error_exit_run() {
 
 # flood ----------------------------------------------------------------------
 # More runnable threads than user space's pool (16384) and both rings hold,
-# first under EEVDF, then under the scheduler, in the same boot. Meanwhile
-# a probe (a fresh process) starts every second and must end within 5 s.
-FLOOD_NR=20000 FLOOD_LOOPS=60000
+# the whole flood (creating, running and joining them) timed under EEVDF,
+# then under the scheduler, in the same boot, FLOOD_ROUNDS times: one run
+# of either varies by a third from the next. Meanwhile a probe (a fresh
+# process) starts every second and must end within 5 s.
+FLOOD_NR=20000 FLOOD_LOOPS=60000 FLOOD_ROUNDS=3
 
 t_flood_setup() {
 	[ -x "$FLOOD" ] || skip "no flood program (SCX_SELFTEST_BIN)"
@@ -415,26 +417,38 @@ flood_probed() {
 	read -r FLOOD_MS < "$TDIR/flood.out"
 }
 
-t_flood_run() {
-	local eevdf
+# median N...: the middle value into MEDIAN
+median() {
+	local sorted
 
-	flood_probed
-	eevdf=$FLOOD_MS
-	tdiag "EEVDF: $eevdf ms, slowest probe $WORST_MS ms"
-	sched_start -j -i 1
-	flood_probed
-	tdiag "scx_userland: $FLOOD_MS ms ($((FLOOD_MS * 100 / eevdf))% of EEVDF's)," \
-		"slowest probe $WORST_MS ms"
-	wait_until 20 is_ours || fail "not attached 20 s after the flood"
-	sched_check "after the flood"
-	sched_stop
-	file_lines "$SCHED_ERR"
-	tdiag "stderr: ${LINES[*]}"
-	[ "$WORST_MS" -le 5000 ] || fail "a probe took $WORST_MS ms"
-	# the goal is 1.5x (README, What can go wrong), not met yet: runs take
-	# 1.3x to 3.9x; this catches a wedge (minutes), not that
-	[ "$FLOOD_MS" -le $((eevdf * 10)) ] ||
-		fail "$FLOOD_MS ms, more than 10x EEVDF's $eevdf ms"
+	mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
+	MEDIAN=${sorted[$((${#sorted[@]} / 2))]}
+}
+
+t_flood_run() {
+	local r eevdf=() ours=() worst=0 e
+
+	for ((r = 1; r <= FLOOD_ROUNDS; r++)); do
+		flood_probed
+		eevdf+=("$FLOOD_MS")
+		tdiag "EEVDF: $FLOOD_MS ms, slowest probe $WORST_MS ms"
+		sched_start -j -i 1
+		flood_probed
+		ours+=("$FLOOD_MS")
+		[ "$WORST_MS" -gt "$worst" ] && worst=$WORST_MS
+		tdiag "scx_userland: $FLOOD_MS ms, slowest probe $WORST_MS ms"
+		wait_until 20 is_ours || fail "not attached 20 s after the flood"
+		sched_check "after the flood"
+		sched_stop
+		file_lines "$SCHED_ERR"
+		tdiag "stderr: ${LINES[*]}"
+	done
+	median "${eevdf[@]}"; e=$MEDIAN
+	median "${ours[@]}"
+	tdiag "median: $MEDIAN ms, $((MEDIAN * 100 / e))% of EEVDF's $e ms"
+	[ "$worst" -le 5000 ] || fail "a probe took $worst ms"
+	[ $((MEDIAN * 2)) -le $((e * 3)) ] ||
+		fail "$MEDIAN ms, more than 1.5x EEVDF's $e ms"
 }
 
 t_flood_cleanup() {
