@@ -385,20 +385,24 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 }
 
 /*
- * Get the scheduler task @p a CPU now: an idle one, else this one, where a
- * task has just woken up and will wait for the decision: a preemption here
- * needs no interrupt to another CPU, and the decision is drained here.
+ * The CPU to cut for the scheduler task @p, enqueued with @enq_flags while
+ * a task that woke up waits for a decision and no CPU is idle. Woken with
+ * nothing decided left to run: this one, where a task has just woken up
+ * and will wait for the decision; a preemption here needs no interrupt to
+ * another CPU, and the decision is drained here. With decided tasks
+ * queued, a CPU soon comes by (usersched_due()) if its task runs in short
+ * bursts: only one whose task has run SLICE_MIN_NS, if any; otherwise the
+ * tick cuts one later (ops.tick()).
  */
-static void usersched_preempt(struct task_struct *p)
+static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 {
 	s32 cpu = bpf_get_smp_processor_id();
 
-	if (kick_idle_cpu(p))
-		return;
+	if (!(enq_flags & SCX_ENQ_WAKEUP) || nr_ready())
+		return longest_run_cpu(p);
 	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 		cpu = scx_bpf_task_cpu(p);
-	cut_for_usersched(cpu);
-	stat_inc(preempts);
+	return cpu;
 }
 
 /*
@@ -460,28 +464,26 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	struct task_ctx *tctx;
 
 	if (p->pid == usersched_pid) {
+		s32 cpu;
+
 		usersched_enq_ns = bpf_ktime_get_ns();
 		usersched_waiting = true;
 		scx_bpf_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
 		stat_inc(enq_usersched);
 		/*
-		 * Woken with no CPU idle and nothing decided left to run:
-		 * without a preemption it would wait for a running task's
-		 * slice to end, and so would every task waiting for a
-		 * decision. With decided tasks queued, a CPU soon comes by
-		 * (usersched_due()) if its task runs in short bursts; one that
-		 * has run SLICE_MIN_NS is cut now if a woken task waits, or at
-		 * a tick once one does (ops.tick()).
+		 * With no CPU idle, it waits for a running task's slice to
+		 * end, and so does every task waiting for a decision. That is
+		 * worth a preemption for a task that woke up only: a new task,
+		 * or one whose slice ended, waits for the next CPU that comes
+		 * by (usersched_due()), as it would wait for its turn anyway;
+		 * and a thread that creates thousands is not cut at each.
 		 */
-		if ((enq_flags & SCX_ENQ_WAKEUP) && !nr_ready()) {
-			usersched_preempt(p);
-		} else if (!kick_idle_cpu(p) && wakeup_sent) {
-			s32 cpu = longest_run_cpu(p);
-
-			if (cpu >= 0) {
-				cut_for_usersched(cpu);
-				stat_inc(preempts);
-			}
+		if (kick_idle_cpu(p) || !wakeup_sent)
+			return;
+		cpu = usersched_cpu(p, enq_flags);
+		if (cpu >= 0) {
+			cut_for_usersched(cpu);
+			stat_inc(preempts);
 		}
 		return;
 	}
