@@ -176,6 +176,18 @@ static u64 task_vtime(const struct task_struct *p, const struct task_ctx *tctx)
 	return tctx->vtime + ran * 100 / (p->scx.weight ?: 100);
 }
 
+/*
+ * Where scx_userland.c's charge() places @p once its slice ended: at the
+ * vtime it has reached, but no lower than vtime_now.
+ */
+static u64 charged_vtime(const struct task_struct *p,
+			 const struct task_ctx *tctx)
+{
+	u64 vtime = task_vtime(p, tctx);
+
+	return time_before(vtime, vtime_now) ? vtime_now : vtime;
+}
+
 /* A per-CPU kthread or kswapd: the kernel's own housekeeping. */
 static bool is_kernel_helper(const struct task_struct *p)
 {
@@ -407,8 +419,7 @@ static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 
 /*
  * @p's slice was cut (cut_slice()): it goes back to SHARED_DSQ as user
- * space would place a task whose slice ended, at the vtime it has reached
- * but no lower than vtime_now (see charge() in scx_userland.c), and that
+ * space would place a task whose slice ended (charged_vtime()), and that
  * becomes its decided vtime. Kept lower, a task cut again and again on a
  * busy CPU would fall further and further behind the others, and every
  * task that wakes up would wait behind it.
@@ -416,11 +427,9 @@ static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 static void requeue(struct task_struct *p, struct task_ctx *tctx,
 		    u64 enq_flags)
 {
-	u64 vtime = task_vtime(p, tctx), waiting = nr_waiting();
+	u64 waiting = nr_waiting();
 
-	if (time_before(vtime, vtime_now))
-		vtime = vtime_now;
-	tctx->vtime = cap_lag(vtime, waiting);
+	tctx->vtime = cap_lag(charged_vtime(p, tctx), waiting);
 	tctx->exec_base = p->se.sum_exec_runtime;
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(waiting),
 				 tctx->vtime, enq_flags);
@@ -601,9 +610,7 @@ static u64 decided_vtime(const struct ul_dsp_rec *rec,
 
 	if (time_after(vtime, vtime_now + VTIME_MAX_AHEAD)) {
 		stat_inc(bad_vtime);
-		vtime = task_vtime(p, tctx);
-		if (time_before(vtime, vtime_now))
-			vtime = vtime_now;
+		vtime = charged_vtime(p, tctx);
 	}
 	return cap_lag(vtime, waiting);
 }
@@ -790,6 +797,9 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 		stat_inc(tick_cuts);
 		return;
 	}
+	/* task_slice() is SLICE_MIN_NS at least: no need to count */
+	if (p->scx.slice <= 2 * SLICE_MIN_NS)
+		return;
 	slice = task_slice(nr_waiting());
 	if (p->scx.slice > 2 * slice)
 		scx_bpf_task_set_slice(p, slice);
