@@ -84,9 +84,17 @@ u64 user_queued;
 u64 user_rounds;
 
 static u64 usersched_enq_ns;
-static bool usersched_waiting;
+static bool usersched_waiting;	/* enqueued, has not run since */
 static bool usersched_cut;	/* a slice was cut to run it */
 static bool wakeup_sent;	/* since the scheduler task last ran */
+
+/*
+ * Set the first time the ring was full, and then for good: clearing it
+ * once FALLBACK_DSQ is empty would race with a task queued there on
+ * another CPU. Until then no path looks up FALLBACK_DSQ, each lookup being
+ * a hash table search in the kernel.
+ */
+static bool fallback_used;
 
 /* Sized by user space before load (bpf_map__set_max_entries()). */
 struct {
@@ -289,8 +297,9 @@ static bool slice_was_cut(const struct task_struct *p)
 /* Tasks the kernel holds ready to run: decided, or past a full ring. */
 static s32 nr_ready(void)
 {
-	return scx_bpf_dsq_nr_queued(SHARED_DSQ) +
-	       scx_bpf_dsq_nr_queued(FALLBACK_DSQ);
+	s32 nr = scx_bpf_dsq_nr_queued(SHARED_DSQ);
+
+	return fallback_used ? nr + scx_bpf_dsq_nr_queued(FALLBACK_DSQ) : nr;
 }
 
 /* Tasks waiting for user space: records in the ring, or in its queue. */
@@ -533,6 +542,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	/* No room in the ring: never lose a task, queue it in the kernel. */
+	fallback_used = true;
 	scx_bpf_dsq_insert(p, FALLBACK_DSQ, task_slice(nr_waiting()),
 			   enq_flags);
 	stat_inc(enq_fallback);
@@ -729,16 +739,17 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		bpf_user_ringbuf_drain(&dispatched, drain_one, &dctx,
 				       BPF_RB_NO_WAKEUP);
 
-	if (scx_bpf_dsq_nr_queued(USERSCHED_DSQ) && usersched_due() &&
+	if (usersched_waiting && usersched_due() &&
 	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
 		stat_inc(usersched_runs);
 		return;
 	}
 	/* The few that overflowed the ring have waited longest. */
-	if (scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0) || keep_prev(prev) ||
-	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
+	if (fallback_used && scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0))
 		return;
-	if (scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0))
+	if (keep_prev(prev) || scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
+		return;
+	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0))
 		stat_inc(usersched_runs);
 }
 
