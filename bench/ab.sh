@@ -7,6 +7,7 @@
 #
 #   cyc     cyclictest, 2 SCHED_OTHER threads woken every 1 ms, for SECS s
 #           (default 5), next to stress-ng --cpu 2: avg, p99, max in us
+#   cycpipe the same next to stress-ng --pipe 2
 #   cycmsg  the same next to a loop of perf bench sched messaging -g 1
 #   msg     perf bench sched messaging -g 2 -l 100: seconds
 #
@@ -51,6 +52,7 @@ turn() {
 	local label=$1
 
 	cyc "$label" cyc stress-ng --cpu 2 --quiet
+	cyc "$label" cycpipe stress-ng --pipe 2 --quiet
 	cyc "$label" cycmsg sh -c 'while :; do
 		perf bench sched messaging -g 1 -l 10000; done'
 	perf bench sched messaging -g 2 -l 100 2>&1 |

@@ -23,8 +23,9 @@
 # same time. SCX_VM_TCG=multi gives each vCPU a host thread of its own, as
 # hardware runs its CPUs, but oopses now and then on int3 at a static-key
 # site as a scheduler loads or unloads (qemu 7.2 here), so the tests keep
-# the default. vng mounts debugfs and tracefs itself, so perf tracepoints
-# just work. Stdin is not forwarded.
+# the default. SCX_VM_QEMU_OPTS adds qemu options: "-icount shift=1,sleep=off"
+# has guest time count instructions. vng mounts debugfs and tracefs itself,
+# so perf tracepoints just work. Stdin is not forwarded.
 #
 # The guest writes the command's exit code and its dmesg to OUTDIR (vm-rc,
 # vm-dmesg.log); the kernel console goes to OUTDIR/vm-console.log through a
@@ -115,6 +116,7 @@ else
 		--qemu-opts="-device virtio-serial-pci -device virtconsole,chardev=klog"
 		--qemu-opts=-nodefaults
 		--qemu-opts="-accel tcg,thread=$tcg"
+		${SCX_VM_QEMU_OPTS:+--qemu-opts="$SCX_VM_QEMU_OPTS"}
 		--append "console=hvc0 loglevel=7"
 		--append "modprobe.blacklist=kvm_amd,kvm_intel,ahci,iTCO_wdt,lpc_ich,i2c_i801,pcspkr"
 		--exec "$wrap")
