@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Where a woken task's wait goes, for the design notes in the README: in
+# one boot, EEVDF, then each build given (LABEL=BINARY; the label "peer"
+# runs the binary without options), under perf's sched tracepoints while
+# cyclictest (2 SCHED_OTHER threads, 1 ms) runs SECS s (default 5) next to
+# LOAD (default "stress-ng --cpu 2"). bench/wakeup.py then splits each
+# cyclictest wake-up into the steps it waited for (see there):
+#
+#   scripts/vm.sh -t 1200 -- bench/wakeup.sh ours=/tmp/a/scx_userland
+#
+# perf records the load and cyclictest as its own workload: started before
+# perf in this VM, their events were missing from the trace.
+set -uo pipefail
+
+secs=${SECS:-5}
+load=${LOAD:-stress-ng --cpu 2 --quiet}
+here=$(cd "$(dirname "$0")" && pwd)
+cd /tmp || exit 1
+
+# trace LABEL COMM: one traced cyclictest run, analysed for task COMM.
+trace() {
+	local label=$1 comm=$2
+
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	perf record -q -m 2048 -o /tmp/wakeup.data -a \
+		-e sched:sched_waking -e sched:sched_switch -- \
+		bash -c 'timeout -k 5 $(($1 + 30)) $2 > /dev/null 2>&1 &
+			lp=$!
+			sleep 1
+			cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 \
+				-D "$1s" > /dev/null 2>&1
+			kill -- -$lp $lp 2>/dev/null
+			wait $lp' _ "$secs" "$load"
+	perf script -i /tmp/wakeup.data -F cpu,time,event,trace 2>/dev/null |
+		python3 "$here/wakeup.py" "$label" "$comm"
+}
+
+trace eevdf -
+for lb in "$@"; do
+	label=${lb%%=*} bin=${lb#*=}
+	args=(-i 0); [ "$label" = peer ] && args=()
+	"$bin" "${args[@]}" > "/tmp/wakeup-$label.log" 2>&1 &
+	sp=$!
+	sleep 2
+	if ! kill -0 "$sp" 2>/dev/null; then
+		echo "wakeup: $label did not start: $(tail -n 1 "/tmp/wakeup-$label.log")" >&2
+		exit 1
+	fi
+	trace "$label" "$(basename "$bin" | cut -c1-15)"
+	kill -INT "$sp"
+	for _ in $(seq 10); do kill -0 "$sp" 2>/dev/null || break; sleep 0.5; done
+	kill -KILL "$sp" 2>/dev/null
+	wait "$sp"
+	for _ in $(seq 60); do
+		grep -q disabled /sys/kernel/sched_ext/state && break
+		sleep 0.5
+	done
+done
