@@ -6,7 +6,8 @@
 # runs the binary without options), under perf's sched tracepoints while
 # cyclictest (2 SCHED_OTHER threads, 1 ms) runs SECS s (default 5) next to
 # LOAD (default "stress-ng --cpu 2"). bench/wakeup.py then splits each
-# cyclictest wake-up into the steps it waited for (see there):
+# cyclictest wake-up into the steps it waited for (see there), and the
+# scheduler's counters over its whole run follow (not for the peer):
 #
 #   scripts/vm.sh -t 1200 -- bench/wakeup.sh ours=/tmp/a/scx_userland
 #
@@ -40,7 +41,7 @@ trace() {
 trace eevdf -
 for lb in "$@"; do
 	label=${lb%%=*} bin=${lb#*=}
-	args=(-i 0); [ "$label" = peer ] && args=()
+	args=(-j -i 0); [ "$label" = peer ] && args=()
 	"$bin" "${args[@]}" > "/tmp/wakeup-$label.log" 2>&1 &
 	sp=$!
 	sleep 2
@@ -53,6 +54,10 @@ for lb in "$@"; do
 	for _ in $(seq 10); do kill -0 "$sp" 2>/dev/null || break; sleep 0.5; done
 	kill -KILL "$sp" 2>/dev/null
 	wait "$sp"
+	# the scheduler's own counts, over its whole run
+	grep '"final":true' "/tmp/wakeup-$label.log" |
+		grep -oE '"(enq_user|preempts|tick_cuts|usersched_runs|wake_preempts)":[0-9]+' |
+		tr -d '"' | tr '\n' ' ' | sed "s/^/$label counts: /;s/ \$/\n/"
 	for _ in $(seq 60); do
 		grep -q disabled /sys/kernel/sched_ext/state && break
 		sleep 0.5
