@@ -11,7 +11,9 @@
 #   cycmsg  the same next to a loop of perf bench sched messaging -g 1
 #   msg     perf bench sched messaging -g 2 -l 100: seconds
 #
-# One line per measurement, "LABEL WORKLOAD key=value...". Run it in the VM:
+# One line per measurement, "LABEL WORKLOAD key=value...". The label "peer"
+# runs its binary, the tree's scx_userland, without options. Run it in the
+# VM:
 #
 #   scripts/vm.sh -t 1500 -- bench/ab.sh old=/tmp/a/scx_userland \
 #       new=/tmp/b/scx_userland
@@ -19,6 +21,9 @@
 # Copy the binaries out of the build directory first: a rebuild while the
 # VM runs them would change them under it.
 set -uo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=sched.sh
+. "$(dirname "$0")/sched.sh"
 
 rounds=${ROUNDS:-4}
 secs=${SECS:-5}
@@ -64,15 +69,8 @@ for r in $(seq "$rounds"); do
 	turn eevdf
 	for lb in "$@"; do
 		label=${lb%%=*} bin=${lb#*=}
-		"$bin" -i 0 > "/tmp/ab-$label.log" 2>&1 &
-		sp=$!
-		sleep 2
-		if ! kill -0 "$sp" 2>/dev/null; then
-			echo "ab: $label did not start: $(tail -n 1 "/tmp/ab-$label.log")" >&2
-			exit 1
-		fi
+		sched_up ab "$label" "$bin" -i 0
 		turn "$label"
-		kill -INT "$sp"
-		wait "$sp"
+		sched_down
 	done
 done

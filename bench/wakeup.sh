@@ -18,6 +18,8 @@ set -uo pipefail
 secs=${SECS:-5}
 load=${LOAD:-stress-ng --cpu 2 --quiet}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=sched.sh
+. "$here/sched.sh"
 cd /tmp || exit 1
 
 # trace LABEL COMM: one traced cyclictest run, analysed for task COMM.
@@ -41,25 +43,11 @@ trace() {
 trace eevdf -
 for lb in "$@"; do
 	label=${lb%%=*} bin=${lb#*=}
-	args=(-j -i 0); [ "$label" = peer ] && args=()
-	"$bin" "${args[@]}" > "/tmp/wakeup-$label.log" 2>&1 &
-	sp=$!
-	sleep 2
-	if ! kill -0 "$sp" 2>/dev/null; then
-		echo "wakeup: $label did not start: $(tail -n 1 "/tmp/wakeup-$label.log")" >&2
-		exit 1
-	fi
+	sched_up wakeup "$label" "$bin" -j -i 0
 	trace "$label" "$(basename "$bin" | cut -c1-15)"
-	kill -INT "$sp"
-	for _ in $(seq 10); do kill -0 "$sp" 2>/dev/null || break; sleep 0.5; done
-	kill -KILL "$sp" 2>/dev/null
-	wait "$sp"
+	sched_down
 	# the scheduler's own counts, over its whole run
 	grep '"final":true' "/tmp/wakeup-$label.log" |
 		grep -oE '"(enq_user|preempts|tick_cuts|usersched_runs|wake_preempts)":[0-9]+' |
 		tr -d '"' | tr '\n' ' ' | sed "s/^/$label counts: /;s/ \$/\n/"
-	for _ in $(seq 60); do
-		grep -q disabled /sys/kernel/sched_ext/state && break
-		sleep 0.5
-	done
 done

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced by bench/ab.sh and bench/wakeup.sh, which load each build given
+# to them for a turn and unload it after.
+
+# sched_up NAME LABEL BINARY [ARGS...]: start BINARY with ARGS (the label
+# "peer": the tree's scx_userland, without them), its output in
+# /tmp/NAME-LABEL.log, and give it 2 s to load; exit if it did not start.
+sched_up() {
+	local name=$1 label=$2 bin=$3
+
+	shift 3
+	[ "$label" = peer ] && set --
+	"$bin" "$@" > "/tmp/$name-$label.log" 2>&1 &
+	sched_pid=$!
+	sleep 2
+	if ! kill -0 "$sched_pid" 2>/dev/null; then
+		echo "$name: $label did not start: $(tail -n 1 "/tmp/$name-$label.log")" >&2
+		exit 1
+	fi
+}
+
+# sched_down: stop it with SIGINT (SIGKILL after 5 s), and wait until the
+# kernel has unloaded it, so that the next turn finds no scheduler loaded.
+sched_down() {
+	kill -INT "$sched_pid"
+	for _ in $(seq 10); do
+		kill -0 "$sched_pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -KILL "$sched_pid" 2>/dev/null
+	wait "$sched_pid"
+	for _ in $(seq 60); do
+		grep -q disabled /sys/kernel/sched_ext/state && break
+		sleep 0.5
+	done
+}
