@@ -46,7 +46,8 @@ for lb in "$@"; do
 	sched_up wakeup "$label" "$bin" -j -i 0
 	trace "$label" "$(basename "$bin" | cut -c1-15)"
 	sched_down
-	# the scheduler's own counts, over its whole run
+	# the scheduler's own counts, over its whole run; the peer has none
+	[ "$label" = peer ] && continue
 	grep '"final":true' "/tmp/wakeup-$label.log" |
 		grep -oE '"(enq_user|preempts|tick_cuts|usersched_runs|wake_preempts)":[0-9]+' |
 		tr -d '"' | tr '\n' ' ' | sed "s/^/$label counts: /;s/ \$/\n/"
