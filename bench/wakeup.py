@@ -17,11 +17,17 @@ sched_waking to its switch in, falls in one of three kinds:
                 without a decision (an idle CPU), or EEVDF
 
 and the figures are ms, p50 / p90 / p99 over the wake-ups of that kind.
+Last, of the wake-ups that waited over 2 ms, how many found the CPU they
+ran on still running the task it had 1 ms or more before: a CPU that did
+not switch, whatever was decided for it meanwhile; and how long the
+reschedule IPIs (ipi_send_cpu without a callback) took to switch the task
+on their target CPU, whatever the thread, by the function that sent them.
 """
 import re
 import sys
 
-LINE = re.compile(r'\[(\d+)\]\s+([\d.]+):\s+sched:(\w+):\s*(.*)')
+LINE = re.compile(r'\[(\d+)\]\s+([\d.]+):\s+(?:sched|ipi):(\w+):\s*(.*)')
+IPI = re.compile(r'cpu=(\d+) callsite=(\w+)\S* callback=0x0')
 WAKING = re.compile(r'comm=(.+?) pid=(\d+) ')
 SWITCH = re.compile(r'prev_comm=(.+?) prev_pid=\d+ .* ==> '
                     r'next_comm=(.+?) next_pid=(\d+) ')
@@ -33,8 +39,8 @@ def pct(vals, p):
 
 
 def row(name, vals, total):
-    share = 100.0 * len(vals) / total if total else 0.0
-    print('%-6s %-13s %6d %5.1f%% %8.3f %8.3f %8.3f' %
+    share = '%5.1f%%' % (100.0 * len(vals) / total) if total else ''
+    print('%-6s %-22s %6d %6s %8.3f %8.3f %8.3f' %
           (LABEL, name, len(vals), share, pct(vals, .5), pct(vals, .9),
            pct(vals, .99)))
 
@@ -44,12 +50,23 @@ pending = {}            # cyclictest pid -> marks of its current wake-up
 kinds = {'sched woken': [], 'sched awake': [], 'no sched run': []}
 steps = {'ring': [], 'cpu': [], 'run': [], 'after': []}
 every = []
+last_switch = {}        # CPU -> time of its last sched_switch
+resched_sent = {}       # CPU -> (time, callsite) of IPIs since its switch
+ipi_delays = {}         # callsite -> their delays
+long_waits = still = 0
 
 for line in sys.stdin:
     m = LINE.search(line)
     if not m:
         continue
-    t, event, rest = float(m.group(2)) * 1e3, m.group(3), m.group(4)
+    cpu, t = int(m.group(1)), float(m.group(2)) * 1e3
+    event, rest = m.group(3), m.group(4)
+    if event == 'ipi_send_cpu':
+        i = IPI.search(rest)
+        if i:
+            resched_sent.setdefault(int(i.group(1)), []).append(
+                (t, i.group(2)))
+        continue
     if event == 'sched_waking':
         w = WAKING.match(rest)
         if not w:
@@ -74,10 +91,17 @@ for line in sys.stdin:
                 mk.setdefault('off', t)
     mk = pending.pop(int(s.group(3)), None) if s.group(2) == 'cyclictest' \
         else None
+    for t_ipi, site in resched_sent.pop(cpu, []):
+        ipi_delays.setdefault(site, []).append(t - t_ipi)
+    prev_switch = last_switch.get(cpu, 0.0)
+    last_switch[cpu] = t
     if not mk:
         continue
     wait = t - mk['t0']
     every.append(wait)
+    if wait > 2.0:
+        long_waits += 1
+        still += t - prev_switch >= 1.0
     if 'off' not in mk:
         kinds['no sched run'].append(wait)
     elif 'woken' in mk and mk['woken'] <= mk['on']:
@@ -89,7 +113,7 @@ for line in sys.stdin:
     else:
         kinds['sched awake'].append(wait)
 
-print('%-6s %-13s %6s %6s %8s %8s %8s' %
+print('%-6s %-22s %6s %6s %8s %8s %8s' %
       ('label', 'wake-ups', 'n', 'share', 'p50 ms', 'p90 ms', 'p99 ms'))
 row('all', every, len(every))
 for k, v in kinds.items():
@@ -100,3 +124,10 @@ for k, v in steps.items():
         row('  ' + k, v, len(every))
 if every:
     print('%-6s max %.3f ms' % (LABEL, max(every)))
+if ipi_delays:
+    row('resched IPIs', sum(ipi_delays.values(), []), 0)
+for site, v in sorted(ipi_delays.items(), key=lambda kv: -len(kv[1])):
+    row('  ' + site[:20], v, 0)
+if long_waits:
+    print('%-6s %d of %d waits over 2 ms ran on a CPU that had not switched '
+          'for 1 ms or more' % (LABEL, still, long_waits))

@@ -3,11 +3,12 @@
 #
 # Where a woken task's wait goes, for the design notes in the README: in
 # one boot, EEVDF, then each build given (LABEL=BINARY; the label "peer"
-# runs the binary without options), under perf's sched tracepoints while
-# cyclictest (2 SCHED_OTHER threads, 1 ms) runs SECS s (default 5) next to
-# LOAD (default "stress-ng --cpu 2"). bench/wakeup.py then splits each
-# cyclictest wake-up into the steps it waited for (see there), and the
-# scheduler's counters over its whole run follow (not for the peer):
+# runs the binary without options), under perf's sched and ipi
+# tracepoints while cyclictest (2 SCHED_OTHER threads, 1 ms) runs SECS s
+# (default 5) next to LOAD (default "stress-ng --cpu 2"). bench/wakeup.py
+# then splits each cyclictest wake-up into the steps it waited for and
+# times the reschedule IPIs (see there), and the scheduler's counters over
+# its whole run follow (not for the peer):
 #
 #   scripts/vm.sh -t 1200 -- bench/wakeup.sh ours=/tmp/a/scx_userland
 #
@@ -28,7 +29,8 @@ trace() {
 
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	perf record -q -m 2048 -o /tmp/wakeup.data -a \
-		-e sched:sched_waking -e sched:sched_switch -- \
+		-e sched:sched_waking -e sched:sched_switch \
+		-e ipi:ipi_send_cpu -- \
 		bash -c 'timeout -k 5 $(($1 + 30)) $2 > /dev/null 2>&1 &
 			lp=$!
 			sleep 1
