@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Split cyclictest's wake-ups into the steps they waited for.
 
-Reads `perf script -F cpu,time,event,trace` of sched_waking and
-sched_switch on stdin; argv: LABEL, and the comm of the user-space
+Reads `perf script -F cpu,time,event,trace` of sched_waking, sched_switch
+and ipi_send_cpu on stdin; argv: LABEL, and the comm of the user-space
 scheduler task ("-": none). Each wake-up of a cyclictest thread, from its
 sched_waking to its switch in, falls in one of three kinds:
 
@@ -17,11 +17,12 @@ sched_waking to its switch in, falls in one of three kinds:
                 without a decision (an idle CPU), or EEVDF
 
 and the figures are ms, p50 / p90 / p99 over the wake-ups of that kind.
-Last, of the wake-ups that waited over 2 ms, how many found the CPU they
-ran on still running the task it had 1 ms or more before: a CPU that did
-not switch, whatever was decided for it meanwhile; and how long the
-reschedule IPIs (ipi_send_cpu without a callback) took to switch the task
-on their target CPU, whatever the thread, by the function that sent them.
+Then the reschedule IPIs (ipi_send_cpu without a callback), all and by
+the function that sent them: how long each took until its target CPU
+switched tasks, whatever the thread. Last, of the wake-ups that waited
+over 2 ms, how many found the CPU they ran on still running the task it
+had 1 ms or more before: a CPU that did not switch, whatever was decided
+for it meanwhile.
 """
 import re
 import sys
