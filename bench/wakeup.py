@@ -34,13 +34,15 @@ SWITCH = re.compile(r'prev_comm=(.+?) prev_pid=\d+ .* ==> '
                     r'next_comm=(.+?) next_pid=(\d+) ')
 
 
-def pct(vals, p):
-    vals = sorted(vals)
-    return vals[min(len(vals) - 1, int(len(vals) * p))] if vals else 0.0
+def pct(ordered, p):
+    # ordered: sorted by the caller, once for its three quantiles
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] \
+        if ordered else 0.0
 
 
 def row(name, vals, total):
     share = '%5.1f%%' % (100.0 * len(vals) / total) if total else ''
+    vals = sorted(vals)
     print('%-6s %-22s %6d %6s %8.3f %8.3f %8.3f' %
           (LABEL, name, len(vals), share, pct(vals, .5), pct(vals, .9),
            pct(vals, .99)))
@@ -126,7 +128,7 @@ for k, v in steps.items():
 if every:
     print('%-6s max %.3f ms' % (LABEL, max(every)))
 if ipi_delays:
-    row('resched IPIs', sum(ipi_delays.values(), []), 0)
+    row('resched IPIs', [d for v in ipi_delays.values() for d in v], 0)
 for site, v in sorted(ipi_delays.items(), key=lambda kv: -len(kv[1])):
     row('  ' + site[:20], v, 0)
 if long_waits:
