@@ -16,6 +16,11 @@ sched_waking to its switch in, falls in one of three kinds:
   no sched run  neither: decided by a run that began before, or run
                 without a decision (an idle CPU), or EEVDF
 
+The wake-ups where the scheduler ran are also split by where: only on the
+CPU the thread was woken for ("sched on its CPU"), or on another one too
+("sched elsewhere"), whose decision then reaches the thread's CPU by an
+IPI or waits for it.
+
 and the figures are ms, p50 / p90 / p99 over the wake-ups of that kind.
 Then the reschedule IPIs (ipi_send_cpu without a callback), all and by
 the function that sent them: how long each took until its target CPU
@@ -29,7 +34,7 @@ import sys
 
 LINE = re.compile(r'\[(\d+)\]\s+([\d.]+):\s+(?:sched|ipi):(\w+):\s*(.*)')
 IPI = re.compile(r'cpu=(\d+) callsite=(\w+)\S* callback=0x0')
-WAKING = re.compile(r'comm=(.+?) pid=(\d+) ')
+WAKING = re.compile(r'comm=(.+?) pid=(\d+) .*target_cpu=(\d+)')
 SWITCH = re.compile(r'prev_comm=(.+?) prev_pid=\d+ .* ==> '
                     r'next_comm=(.+?) next_pid=(\d+) ')
 
@@ -52,6 +57,7 @@ LABEL, SCHED = sys.argv[1], sys.argv[2]
 pending = {}            # cyclictest pid -> marks of its current wake-up
 kinds = {'sched woken': [], 'sched awake': [], 'no sched run': []}
 steps = {'ring': [], 'cpu': [], 'run': [], 'after': []}
+where = {'sched on its CPU': [], 'sched elsewhere': []}
 every = []
 last_switch = {}        # CPU -> time of its last sched_switch
 resched_sent = {}       # CPU -> (time, callsite) of IPIs since its switch
@@ -75,7 +81,8 @@ for line in sys.stdin:
         if not w:
             continue
         if w.group(1) == 'cyclictest':
-            pending[int(w.group(2))] = {'t0': t}
+            pending[int(w.group(2))] = {'t0': t,
+                                        'cpu': int(w.group(3))}
         elif w.group(1) == SCHED:
             for mk in pending.values():
                 mk.setdefault('woken', t)
@@ -88,6 +95,7 @@ for line in sys.stdin:
     if s.group(2) == SCHED:
         for mk in pending.values():
             mk.setdefault('on', t)
+            mk['away'] = mk.get('away', False) or cpu != mk['cpu']
     if s.group(1) == SCHED:
         for mk in pending.values():
             if 'on' in mk:
@@ -105,6 +113,9 @@ for line in sys.stdin:
     if wait > 2.0:
         long_waits += 1
         still += t - prev_switch >= 1.0
+    if 'on' in mk:
+        where['sched elsewhere' if mk['away'] else
+              'sched on its CPU'].append(wait)
     if 'off' not in mk:
         kinds['no sched run'].append(wait)
     elif 'woken' in mk and mk['woken'] <= mk['on']:
@@ -125,6 +136,9 @@ for k, v in kinds.items():
 for k, v in steps.items():
     if v:
         row('  ' + k, v, len(every))
+for k, v in where.items():
+    if v:
+        row(k, v, len(every))
 if every:
     print('%-6s max %.3f ms' % (LABEL, max(every)))
 if ipi_delays:
