@@ -16,12 +16,11 @@ sched_waking to its switch in, falls in one of three kinds:
   no sched run  neither: decided by a run that began before, or run
                 without a decision (an idle CPU), or EEVDF
 
+and the figures are ms, p50 / p90 / p99 over the wake-ups of that kind.
 The wake-ups where the scheduler ran are also split by where: only on the
 CPU the thread was woken for ("sched on its CPU"), or on another one too
 ("sched elsewhere"), whose decision then reaches the thread's CPU by an
-IPI or waits for it.
-
-and the figures are ms, p50 / p90 / p99 over the wake-ups of that kind.
+IPI or waits for that CPU to come by.
 Then the reschedule IPIs (ipi_send_cpu without a callback), all and by
 the function that sent them: how long each took until its target CPU
 switched tasks, whatever the thread. Last, of the wake-ups that waited
