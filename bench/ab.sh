@@ -5,8 +5,9 @@
 # README: in one boot, ROUNDS rounds (default 4) of EEVDF, then each build
 # given, one after the other, each loaded afresh:
 #
-#   cyc     cyclictest, 2 SCHED_OTHER threads woken every 1 ms, for SECS s
-#           (default 5), next to stress-ng --cpu 2: avg, p99, max in us
+#   cyc     cyclictest, 2 SCHED_OTHER threads woken every 1 ms, each pinned
+#           to a CPU (cyclictest's default), for SECS s (default 5), next
+#           to stress-ng --cpu 2: avg, p99, max in us
 #   cycpipe the same next to stress-ng --pipe 2
 #   cycmsg  the same next to a loop of perf bench sched messaging -g 1
 #   msg     perf bench sched messaging -g 2 -l 100: seconds

@@ -16,8 +16,9 @@
 #   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
 #   cpu mix     stress-ng --cpu 4 for $BENCH_CPU_SECS s, once a turn:
 #               bogo ops/s
-#   cyclictest  2 SCHED_OTHER threads, 1 ms period: wake-up latency
-#               avg, p99 and max, next to each of four background loads
+#   cyclictest  2 SCHED_OTHER threads, 1 ms period, each pinned to a CPU
+#               (cyclictest's default): wake-up latency avg, p99 and
+#               max, next to each of four background loads
 #               (mixes), once a turn each:
 #                 cpu   stress-ng --cpu 2, for $BENCH_SECS s (CPU hogs)
 #                 msg   perf bench sched messaging -g 1, in a loop
