@@ -20,12 +20,13 @@
  * space places waking tasks.
  *
  * A decision for a task that left our custody meanwhile (dequeued, exited,
- * enqueued again: a per-task sequence number tells) is counted, dropped.
- * The scheduler task waits in USERSCHED_DSQ and runs ahead of decided
- * tasks when they run low or once it has waited a slice; when a woken task
- * waits for it, a CPU whose task has run a while is taken for it, at once
- * or at a tick. Per-task state lives in task local storage and travels in
- * each record: user space keeps nothing per pid.
+ * enqueued again: a per-task sequence number tells) is counted, dropped. The
+ * scheduler task waits in USERSCHED_DSQ and runs ahead of decided tasks when
+ * they run low or once it has waited a slice; when a woken task waits for it,
+ * a CPU whose task has run a while is taken for it, at once or at a tick; the
+ * CPU of a woken task that may run there only, first. Per-task state lives in
+ * task local storage and travels in each record: user space keeps nothing per
+ * pid.
  */
 #include <scx/common.bpf.h>
 #include "scx_userland.h"
@@ -87,6 +88,7 @@ static u64 usersched_enq_ns;
 static bool usersched_waiting;	/* enqueued, has not run since */
 static bool usersched_cut;	/* a slice was cut to run it */
 static bool wakeup_sent;	/* since the scheduler task last ran */
+static s32 pinned_wake_cpu = -1;	/* set by send_to_user() */
 
 /*
  * Set the first time the ring was full, and then for good: clearing it
@@ -382,8 +384,23 @@ static u64 cap_lag(u64 vtime, u64 waiting)
 s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
+	s32 this_cpu = bpf_get_smp_processor_id();
 	bool is_idle = false;
-	s32 cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
+	s32 cpu;
+
+	/*
+	 * Woken for a task that may run on this CPU only (send_to_user()):
+	 * here, idle or not; busy, ops.enqueue() cuts it (usersched_cpu()).
+	 */
+	if (p->pid == usersched_pid && READ_ONCE(pinned_wake_cpu) == this_cpu &&
+	    bpf_cpumask_test_cpu(this_cpu, p->cpus_ptr)) {
+		if (scx_bpf_test_and_clear_cpu_idle(this_cpu)) {
+			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
+			stat_inc(enq_usersched);
+		}
+		return this_cpu;
+	}
+	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 
 	/*
 	 * An idle CPU and no task waiting: there is no order to decide, and a
@@ -406,19 +423,23 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 }
 
 /*
- * The CPU to cut for the scheduler task @p, enqueued with @enq_flags while
- * a task that woke up waits for a decision and no CPU is idle. Woken with
- * nothing decided left to run: this one, where a task has just woken up
- * and will wait for the decision; a preemption here needs no interrupt to
- * another CPU, and the decision is drained here. With decided tasks
- * queued, a CPU soon comes by (usersched_due()) if its task runs in short
- * bursts: only one whose task has run SLICE_MIN_NS, if any; otherwise the
- * tick cuts one later (ops.tick()).
+ * The CPU to cut for the scheduler task @p, enqueued with @enq_flags while a
+ * task that woke up waits for a decision and no CPU is idle. Woken for a task
+ * that may run on this CPU only: this one, whatever is queued, as the decision
+ * must preempt it anyway. Woken with nothing decided left to run: this one,
+ * where a task has just woken up and will wait for the decision; a preemption
+ * here needs no interrupt to another CPU, and the decision is drained here.
+ * With decided tasks queued, a CPU soon comes by (usersched_due()) if its task
+ * runs in short bursts: only one whose task has run SLICE_MIN_NS, if any;
+ * otherwise the tick cuts one later (ops.tick()).
  */
 static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 {
 	s32 cpu = bpf_get_smp_processor_id();
 
+	if (enq_flags & SCX_ENQ_WAKEUP && READ_ONCE(pinned_wake_cpu) == cpu &&
+	    bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		return cpu;
 	if (!(enq_flags & SCX_ENQ_WAKEUP) || nr_ready())
 		return longest_run_cpu(p);
 	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
@@ -459,8 +480,18 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	tctx->seq++;
 	tctx->queued = true;
 	tctx->woken = enq_flags & SCX_ENQ_WAKEUP;
-	if (tctx->woken)
+	if (tctx->woken) {
 		wakeup_sent = true;
+		/*
+		 * A woken task that may run on this CPU only: its decision
+		 * must preempt this CPU, so the scheduler task, if this
+		 * record wakes it, runs here too rather than on another CPU,
+		 * whose decision would then need an interrupt to this one.
+		 */
+		if (p->nr_cpus_allowed == 1 &&
+		    scx_bpf_task_cpu(p) == bpf_get_smp_processor_id())
+			WRITE_ONCE(pinned_wake_cpu, scx_bpf_task_cpu(p));
+	}
 	tctx->sum_exec = p->se.sum_exec_runtime;
 
 	rec->pid = p->pid;
@@ -496,7 +527,9 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		 * by (usersched_due()), as it would wait for its turn anyway;
 		 * and a thread that creates thousands is not cut at each.
 		 */
-		if (kick_idle_cpu(p) || !wakeup_sent)
+		if (!wakeup_sent ||
+		    (READ_ONCE(pinned_wake_cpu) != bpf_get_smp_processor_id() &&
+		     kick_idle_cpu(p)))
 			return;
 		cpu = usersched_cpu(p, enq_flags);
 		if (cpu >= 0) {
@@ -538,6 +571,17 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	if (tctx && send_to_user(p, tctx, enq_flags)) {
 		stat_inc(enq_user);
+		/*
+		 * A task that may run here only, and the scheduler task
+		 * already woken but with no CPU cut for it: this one, for
+		 * the same reason as in send_to_user().
+		 */
+		if (tctx->woken && p->nr_cpus_allowed == 1 &&
+		    READ_ONCE(pinned_wake_cpu) == bpf_get_smp_processor_id() &&
+		    usersched_waiting && !usersched_cut) {
+			cut_for_usersched(bpf_get_smp_processor_id());
+			stat_inc(preempts);
+		}
 		return;
 	}
 
@@ -761,6 +805,9 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 		usersched_waiting = false;
 		usersched_cut = false;
 		wakeup_sent = false;
+		if (READ_ONCE(pinned_wake_cpu) == bpf_get_smp_processor_id())
+			stat_inc(pinned_here);
+		WRITE_ONCE(pinned_wake_cpu, -1);
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {

@@ -70,6 +70,7 @@ struct ul_stats {
 	__u64	wake_preempts;	/* CPUs preempted for a woken task behind */
 	__u64	kept;		/* slices renewed: no decided task behind */
 	__u64	requeued;	/* slices cut: back without a trip to user space */
+	__u64	pinned_here;	/* scheduler ran where a pinned task woke */
 };
 
 #endif /* __SCX_USERLAND_H */

@@ -18,6 +18,7 @@ TESTS+=(
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
 	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 	"pin_wakeup  60  300 naps on CPU 0 under hogs, the scheduler on the last CPU: wake_preempts >= 100"
+	"pin_here    60  300 naps on CPU 0 under hogs, the scheduler free: it runs on CPU 0 (pinned_here >= 150)"
 )
 
 # idle ---------------------------------------------------------------------
@@ -154,6 +155,21 @@ t_pin_wakeup_run() {
 	jget "$FINAL" wake_preempts
 	tdiag "wake_preempts $V"
 	[ "$V" -ge 100 ] || fail "wake_preempts $V: the pinned task hardly preempted"
+}
+
+# pin_here -----------------------------------------------------------------
+# The same naps with the scheduler free to run anywhere. A decision for the
+# pinned napper must preempt CPU 0 anyway, so the scheduler task, woken by
+# its record, runs on CPU 0 (pinned_here) rather than on another CPU, from
+# which its decision would need an interrupt to CPU 0. Half the wake-ups at
+# least; 0 when the scheduler goes wherever a CPU is free or cut first.
+t_pin_here_run() {
+	naps_under_hogs 300 0
+	jget "$FINAL" wake_preempts
+	tdiag "wake_preempts $V"
+	jget "$FINAL" pinned_here
+	tdiag "pinned_here $V of 300 naps"
+	[ "$V" -ge 150 ] || fail "pinned_here $V: the scheduler ran elsewhere"
 }
 
 # on its own; vm_tests.sh sources this file for its tests only

@@ -870,9 +870,9 @@ static int test_json(void)
 		"enq_usersched", "enq_user", "enq_fallback", "kthread", "direct",
 		"dispatched", "stale", "not_queued", "exited", "bad_rec",
 		"bad_vtime", "lag_capped", "usersched_runs", "kicks", "preempts", "tick_cuts",
-		"wake_preempts", "kept", "requeued", "consumed", "submitted",
-		"queued", "uring_full", "pool_full", "short_rec", "yields",
-		"sleeps", "dropped", "elapsed_us", "cpu_us",
+		"wake_preempts", "kept", "requeued", "pinned_here", "consumed",
+		"submitted", "queued", "uring_full", "pool_full", "short_rec",
+		"yields", "sleeps", "dropped", "elapsed_us", "cpu_us",
 	};
 	static const char want[] =
 		",\"wait_hist_log2_us\":[0,0,0,50,0,0,0,49,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0]}\n";

@@ -41,7 +41,8 @@ AREAS=(load fairness affinity rings faults latency)
 # numbers and log directories stay put); tests not named here run after
 # these, in the order of AREAS.
 ORDER=(load progress weighted affinity fork_storm tiny_ring user_ring sigkill
-       hotplug bad_input stress_mix stats idle wakeup busy pinned pin_wakeup)
+       hotplug bad_input stress_mix stats idle wakeup busy pinned pin_wakeup
+       pin_here)
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
