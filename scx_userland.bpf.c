@@ -468,6 +468,13 @@ static void requeue(struct task_struct *p, struct task_ctx *tctx,
 
 /* ---- kernel -> ring buffer ------------------------------------------ */
 
+/* @p may run on this CPU only, where it is being enqueued. */
+static bool runs_here_only(const struct task_struct *p)
+{
+	return p->nr_cpus_allowed == 1 &&
+	       scx_bpf_task_cpu(p) == bpf_get_smp_processor_id();
+}
+
 static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
 {
@@ -488,9 +495,8 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 		 * record wakes it, runs here too rather than on another CPU,
 		 * whose decision would then need an interrupt to this one.
 		 */
-		if (p->nr_cpus_allowed == 1 &&
-		    scx_bpf_task_cpu(p) == bpf_get_smp_processor_id())
-			WRITE_ONCE(pinned_wake_cpu, scx_bpf_task_cpu(p));
+		if (runs_here_only(p))
+			WRITE_ONCE(pinned_wake_cpu, bpf_get_smp_processor_id());
 	}
 	tctx->sum_exec = p->se.sum_exec_runtime;
 
@@ -576,9 +582,8 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		 * already woken but with no CPU cut for it: this one, for
 		 * the same reason as in send_to_user().
 		 */
-		if (tctx->woken && p->nr_cpus_allowed == 1 &&
-		    READ_ONCE(pinned_wake_cpu) == bpf_get_smp_processor_id() &&
-		    usersched_waiting && !usersched_cut) {
+		if (tctx->woken && runs_here_only(p) && usersched_waiting &&
+		    !usersched_cut) {
 			cut_for_usersched(bpf_get_smp_processor_id());
 			stat_inc(preempts);
 		}
