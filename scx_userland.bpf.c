@@ -354,6 +354,18 @@ static bool usersched_due(void)
 }
 
 /*
+ * The scheduler task @p is woken by the record of a task that may run on
+ * this CPU only (send_to_user()), and may run here itself.
+ */
+static bool usersched_wanted_here(const struct task_struct *p)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+
+	return READ_ONCE(pinned_wake_cpu) == cpu &&
+	       bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+}
+
+/*
  * No task waits in the ring or in the kernel's DSQs. Tasks user space has
  * taken from the ring but not decided yet are not seen: they wait at most
  * for the end of its current round.
@@ -384,21 +396,20 @@ static u64 cap_lag(u64 vtime, u64 waiting)
 s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
-	s32 this_cpu = bpf_get_smp_processor_id();
 	bool is_idle = false;
 	s32 cpu;
 
 	/*
-	 * Woken for a task that may run on this CPU only (send_to_user()):
-	 * here, idle or not; busy, ops.enqueue() cuts it (usersched_cpu()).
+	 * The scheduler task wanted on this CPU: it runs here, at once if
+	 * the CPU is idle, else once ops.enqueue() cuts it (usersched_cpu()).
 	 */
-	if (p->pid == usersched_pid && READ_ONCE(pinned_wake_cpu) == this_cpu &&
-	    bpf_cpumask_test_cpu(this_cpu, p->cpus_ptr)) {
-		if (scx_bpf_test_and_clear_cpu_idle(this_cpu)) {
+	if (p->pid == usersched_pid && usersched_wanted_here(p)) {
+		cpu = bpf_get_smp_processor_id();
+		if (scx_bpf_test_and_clear_cpu_idle(cpu)) {
 			scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
 			stat_inc(enq_usersched);
 		}
-		return this_cpu;
+		return cpu;
 	}
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 
@@ -437,8 +448,7 @@ static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 {
 	s32 cpu = bpf_get_smp_processor_id();
 
-	if (enq_flags & SCX_ENQ_WAKEUP && READ_ONCE(pinned_wake_cpu) == cpu &&
-	    bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+	if ((enq_flags & SCX_ENQ_WAKEUP) && usersched_wanted_here(p))
 		return cpu;
 	if (!(enq_flags & SCX_ENQ_WAKEUP) || nr_ready())
 		return longest_run_cpu(p);
@@ -531,11 +541,11 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		 * worth a preemption for a task that woke up only: a new task,
 		 * or one whose slice ended, waits for the next CPU that comes
 		 * by (usersched_due()), as it would wait for its turn anyway;
-		 * and a thread that creates thousands is not cut at each.
+		 * and a thread that creates thousands is not cut at each. An
+		 * idle CPU elsewhere is not taken when it is wanted here.
 		 */
 		if (!wakeup_sent ||
-		    (READ_ONCE(pinned_wake_cpu) != bpf_get_smp_processor_id() &&
-		     kick_idle_cpu(p)))
+		    (!usersched_wanted_here(p) && kick_idle_cpu(p)))
 			return;
 		cpu = usersched_cpu(p, enq_flags);
 		if (cpu >= 0) {
