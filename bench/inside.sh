@@ -34,11 +34,12 @@
 # Part 2, of each user-space scheduler, one after the other:
 #   - VmRSS, VmLck, VmHWM of its process, fresh at the default pid_max,
 #     after all its workloads, and fresh again at pid_max 4194304;
-#   - over three more messaging runs, the bpf(), sched_yield(), epoll_wait()
-#     and all syscalls of its process (perf stat -p) and its CPU time
-#     (/proc/PID/stat, /proc/PID/task/*/sched), against the number of tasks
-#     it dispatched in that window, read from its own stats (the peer's
-#     "disp", our "submitted": decisions made in user space);
+#   - over three more messaging runs, its CPU time (/proc/PID/stat,
+#     /proc/PID/task/*/sched) against the number of tasks it dispatched in
+#     that window, read from its own stats (the peer's "disp", our
+#     "submitted": decisions made in user space); over three more, the
+#     bpf(), sched_yield(), epoll_wait() and all syscalls of its process
+#     (perf stat -p), and the same counts;
 #   - over one more, a system-wide perf record -a -g -F 999, which the host
 #     reports (faster than the emulated guest) with this boot's kallsyms,
 #     and the run count and time of each of its BPF callbacks
@@ -459,18 +460,16 @@ cpu_mix() {
 		} END {if (!ok) print "fail"}'
 }
 
-# syscalls L: $msg_per_turn messaging runs, the scheduler's syscalls and CPU counted
-syscalls() {
-	local L=$1 pp w i k c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1 d0 d1
-	local ps=$out/$L.perfstat.csv cnt=submitted enq=enq_user
+# count_window L KEY: $msg_per_turn messaging runs under scheduler L, as
+# L.KEY_* lines: the time they took, the tasks L enqueued to and
+# dispatched from user space (its stats lines before and after) and its
+# CPU time over the same span.
+count_window() {
+	local L=$1 K=$2 w c0 c1 e0 e1 t0 t1 n0 n1 y0 y1 s0 s1 d0 d1
+	local cnt=submitted enq=enq_user
 
 	[ "$L" = peer ] && cnt=disp enq=enq
-	perf stat -x, -o "$ps" -p "$sched_pid" -e syscalls:sys_enter_bpf \
-		-e syscalls:sys_enter_sched_yield -e syscalls:sys_enter_epoll_wait \
-		-e raw_syscalls:sys_enter &
-	pp=$!
-	sleep 3			# let perf attach: emulation is slow
-	fresh_stats "$L" || note "$L: no stats line before the window"
+	fresh_stats "$L" || note "$L: no stats line before the $K window"
 	c0=$(ustat "$L" $cnt) e0=$(ustat "$L" $enq)
 	t0=$(cpu_ticks "$sched_pid") n0=$(cpu_ns "$sched_pid")
 	[ "$L" = ours ] && y0=$(ustat ours yields) s0=$(ustat ours sleeps) \
@@ -479,34 +478,55 @@ syscalls() {
 	w=$(for i in $(seq "$msg_per_turn"); do messaging; done |
 		awk '$1 == "fail" {f = 1} {s += $1} END {print f ? "fail" : s}')
 
-	fresh_stats "$L" || note "$L: no stats line after the window"
+	fresh_stats "$L" || note "$L: no stats line after the $K window"
 	c1=$(ustat "$L" $cnt) e1=$(ustat "$L" $enq)
 	t1=$(cpu_ticks "$sched_pid") n1=$(cpu_ns "$sched_pid")
-	kill -INT "$pp" 2>/dev/null
-	wait "$pp" 2>/dev/null
 
-	put "$L.window_messaging_s" "$w"
-	put "$L.window_dispatched" "$(sub "$c0" "$c1")"
-	put "$L.window_enqueued" "$(sub "$e0" "$e1")"
-	put "$L.window_cpu_ticks" "$(sub "$t0" "$t1")"
-	put "$L.window_cpu_ns" "$(sub "$n0" "$n1")"
-	for k in bpf sched_yield epoll_wait; do
-		put "$L.window_$k" "$(awk -F, -v e="syscalls:sys_enter_$k" \
-			'$3 == e {print $1}' "$ps")"
-	done
-	put "$L.window_syscalls" "$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$ps")"
+	put "$L.${K}_messaging_s" "$w"
+	put "$L.${K}_dispatched" "$(sub "$c0" "$c1")"
+	put "$L.${K}_enqueued" "$(sub "$e0" "$e1")"
+	put "$L.${K}_cpu_ticks" "$(sub "$t0" "$t1")"
+	put "$L.${K}_cpu_ns" "$(sub "$n0" "$n1")"
 	if [ "$L" = ours ]; then
 		y1=$(ustat ours yields) s1=$(ustat ours sleeps)
 		d1=$(ustat ours direct)
-		put ours.own_yields "$(sub "$y0" "$y1")"
-		put ours.own_sleeps "$(sub "$s0" "$s1")"
-		put ours.own_direct "$(sub "$d0" "$d1")"
+		put "ours.${K}_own_yields" "$(sub "$y0" "$y1")"
+		put "ours.${K}_own_sleeps" "$(sub "$s0" "$s1")"
+		put "ours.${K}_own_direct" "$(sub "$d0" "$d1")"
+	fi
+}
+
+# syscalls L: two count windows. In the first nothing watches scheduler L:
+# its CPU time per task. In the second perf stat counts its syscalls; the
+# syscall tracepoints slow each syscall down, so the CPU time of that
+# window charges a scheduler for perf's work, the more the more syscalls
+# it makes.
+syscalls() {
+	local L=$1 pp k ps
+
+	ps=$out/$L.perfstat.csv
+	count_window "$L" window
+	perf stat -x, -o "$ps" -p "$sched_pid" -e syscalls:sys_enter_bpf \
+		-e syscalls:sys_enter_sched_yield -e syscalls:sys_enter_epoll_wait \
+		-e raw_syscalls:sys_enter &
+	pp=$!
+	sleep 3			# let perf attach: emulation is slow
+	count_window "$L" perf
+	kill -INT "$pp" 2>/dev/null
+	wait "$pp" 2>/dev/null
+
+	for k in bpf sched_yield epoll_wait; do
+		put "$L.perf_$k" "$(awk -F, -v e="syscalls:sys_enter_$k" \
+			'$3 == e {print $1}' "$ps")"
+	done
+	put "$L.perf_syscalls" "$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$ps")"
+	if [ "$L" = ours ]; then
 		for k in enq_fallback stale not_queued exited bad_rec uring_full \
 			 pool_full short_rec; do
 			put "ours.final_$k" "$(ustat ours $k)"
 		done
 	fi
-	note "$L: window: $(grep "^$L.window_" "$raw" | cut -d. -f2- | tr '\n' ' ')"
+	note "$L: windows: $(grep "^$L.\(window\|perf\)_" "$raw" | cut -d. -f2- | tr '\n' ' ')"
 }
 
 # bpf_runs FILE: "id name run_cnt run_time_ns" of each struct_ops program
