@@ -501,12 +501,20 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 		wakeup_sent = true;
 		/*
 		 * A woken task that may run on this CPU only: its decision
-		 * must preempt this CPU, so the scheduler task, if this
-		 * record wakes it, runs here too rather than on another CPU,
-		 * whose decision would then need an interrupt to this one.
+		 * must preempt this CPU, so the scheduler task runs here too
+		 * rather than on another CPU, whose decision would then need
+		 * an interrupt to this one: if this record wakes it, or if it
+		 * is already woken but no CPU is cut for it.
 		 */
-		if (runs_here_only(p))
-			WRITE_ONCE(pinned_wake_cpu, bpf_get_smp_processor_id());
+		if (runs_here_only(p)) {
+			s32 cpu = bpf_get_smp_processor_id();
+
+			WRITE_ONCE(pinned_wake_cpu, cpu);
+			if (usersched_waiting && !usersched_cut) {
+				cut_for_usersched(cpu);
+				stat_inc(preempts);
+			}
+		}
 	}
 	tctx->sum_exec = p->se.sum_exec_runtime;
 
@@ -587,16 +595,6 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	if (tctx && send_to_user(p, tctx, enq_flags)) {
 		stat_inc(enq_user);
-		/*
-		 * A task that may run here only, and the scheduler task
-		 * already woken but with no CPU cut for it: this one, for
-		 * the same reason as in send_to_user().
-		 */
-		if (tctx->woken && runs_here_only(p) && usersched_waiting &&
-		    !usersched_cut) {
-			cut_for_usersched(bpf_get_smp_processor_id());
-			stat_inc(preempts);
-		}
 		return;
 	}
 
