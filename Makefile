@@ -91,7 +91,7 @@ PROG := $(OUT)/scx_userland
 
 all: $(PROG)
 
-.PHONY: all setup run test bench decide-bench check clean sync-to-kernel help
+.PHONY: all setup run test bench decide-bench wakelat check clean sync-to-kernel help
 
 # setup.sh prints "KSRC=... KERNEL=..." as its last line, the rest to stderr.
 $(SETUP_MK):
@@ -150,6 +150,16 @@ $(QUEUE_BENCH): $(SRCDIR)/bench/queue_bench.c $(SRCDIR)/scx_userland.c $(HDRS) \
 	$(call msg,CC,$(notdir $@))
 	$(Q)$(CC) $(CFLAGS_USER) -DUL_POOL_SIZE=262144 $< $(LIBBPF) $(LDLIBS) -o $@
 
+# Wake-up latency of threads that may run on any CPU (bench/ab.sh), where
+# cyclictest pins its threads.
+WAKELAT := $(OUT)/wakelat
+
+$(WAKELAT): $(SRCDIR)/bench/wakelat.c
+	$(call msg,CC,$(notdir $@))
+	$(Q)$(CC) $(CFLAGS_USER) $< -o $@
+
+wakelat: $(WAKELAT)
+
 # The host benchmark of the decision path (make bench, make decide-bench):
 # the scheduler's consume() and dispatch_batch() against real kernel rings,
 # filled and drained by BPF_PROG_TYPE_SYSCALL programs, next to the tree's
@@ -182,7 +192,7 @@ test: setup $(PROG)
 	$(Q)$(MAKE) -C $(SRCDIR)/selftests O=$(OUT) KSRC=$(KSRC) all
 	$(Q)$(SRCDIR)/scripts/test.sh $(OUT)
 
-bench: setup $(PROG) $(QUEUE_BENCH) $(DECIDE_BENCH)
+bench: setup $(PROG) $(QUEUE_BENCH) $(DECIDE_BENCH) $(WAKELAT)
 	$(Q)$(SRCDIR)/scripts/bench.sh $(OUT)
 
 # The decision path alone, on the host, in about a minute.

@@ -10,6 +10,10 @@
 #           to stress-ng --cpu 2: avg, p99, max in us
 #   cycpipe the same next to stress-ng --pipe 2
 #   cycmsg  the same next to a loop of perf bench sched messaging -g 1
+#   wake    2 threads woken every 1 ms as cyclictest's, but free to run on
+#           any CPU (bench/wakelat.c, built by make wakelat or make bench;
+#           $WAKELAT, default build/wakelat), next to stress-ng --cpu 2
+#   wakepipe the same next to stress-ng --pipe 2
 #   msg     perf bench sched messaging -g 2 -l 100: seconds
 #
 # One line per measurement, "LABEL WORKLOAD key=value...". The label "peer"
@@ -28,6 +32,8 @@ set -uo pipefail
 
 rounds=${ROUNDS:-4}
 secs=${SECS:-5}
+wakelat=${WAKELAT:-$(cd "$(dirname "$0")/.." && pwd)/build/wakelat}
+[ -x "$wakelat" ] || { echo "ab.sh: no $wakelat: make wakelat" >&2; exit 1; }
 cd /tmp || exit 1
 
 # cyclictest next to the load "$@", which timeout runs in a process group
@@ -54,6 +60,19 @@ cyc() {
 			     s / NR, v[i], v[NR] }'
 }
 
+# wake LABEL WORKLOAD LOAD...: as cyc, with wakelat's unpinned threads
+wake() {
+	local label=$1 what=$2 lp
+
+	shift 2
+	timeout -k 5 $((secs + 30)) "$@" > /dev/null 2>&1 &
+	lp=$!
+	sleep 1
+	echo "$label $what $("$wakelat" 2 1000 "$secs" 2>&1)"
+	kill -- -"$lp" 2>/dev/null
+	wait "$lp" 2>/dev/null
+}
+
 turn() {
 	local label=$1
 
@@ -61,6 +80,8 @@ turn() {
 	cyc "$label" cycpipe stress-ng --pipe 2 --quiet
 	cyc "$label" cycmsg sh -c 'while :; do
 		perf bench sched messaging -g 1 -l 10000; done'
+	wake "$label" wake stress-ng --cpu 2 --quiet
+	wake "$label" wakepipe stress-ng --pipe 2 --quiet
 	perf bench sched messaging -g 2 -l 100 2>&1 |
 		awk -v l="$label" '/Total time/ {print l, "msg", $3}'
 }

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wakelat: the wake-up latency of NR threads that may run on any CPU, for
+ * bench/ab.sh. Each thread sleeps until the next multiple of INTERVAL_US
+ * from a common start (clock_nanosleep(TIMER_ABSTIME) on CLOCK_MONOTONIC),
+ * as cyclictest's threads do, and records how late it woke. cyclictest
+ * pins each of its threads to a CPU, and a scheduler may treat a pinned
+ * task apart (the tree's scx_userland keeps it in the kernel); these keep
+ * the affinity they inherit. Prints, over all threads' samples:
+ *
+ *   n=SAMPLES avg=US p99=US max=US
+ *
+ *   wakelat NR INTERVAL_US SECS
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static struct timespec start;
+static long interval_ns, nr_periods;
+
+struct waker {
+	pthread_t	thread;
+	long		*late_us;	/* one per period woken */
+	long		n;
+};
+
+static long ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000000000L + ts->tv_nsec;
+}
+
+static void *wake_loop(void *arg)
+{
+	struct waker *w = arg;
+	long next, now;
+	struct timespec ts;
+	long k;
+
+	for (k = 1; k <= nr_periods; k++) {
+		next = ts_ns(&start) + k * interval_ns;
+		ts.tv_sec = next / 1000000000L;
+		ts.tv_nsec = next % 1000000000L;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = ts_ns(&ts);
+		w->late_us[w->n++] = (now - next) / 1000;
+		/* periods slept through are skipped, as in cyclictest */
+		while (k < nr_periods &&
+		       ts_ns(&start) + (k + 1) * interval_ns <= now)
+			k++;
+	}
+	return NULL;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	long nr, secs, i, j, n = 0, *all;
+	struct waker *w;
+	double sum = 0;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: wakelat NR INTERVAL_US SECS\n");
+		return 2;
+	}
+	nr = atol(argv[1]);
+	interval_ns = atol(argv[2]) * 1000L;
+	secs = atol(argv[3]);
+	if (nr < 1 || interval_ns < 100000L || secs < 1) {
+		fprintf(stderr, "wakelat: NR >= 1, INTERVAL_US >= 100, SECS >= 1\n");
+		return 2;
+	}
+	nr_periods = secs * 1000000000L / interval_ns;
+	w = calloc(nr, sizeof(*w));
+	all = calloc(nr * nr_periods, sizeof(*all));
+	if (!w || !all) {
+		perror("wakelat: calloc");
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (i = 0; i < nr; i++) {
+		w[i].late_us = all + i * nr_periods;
+		if (pthread_create(&w[i].thread, NULL, wake_loop, &w[i])) {
+			perror("wakelat: pthread_create");
+			return 1;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		pthread_join(w[i].thread, NULL);
+		/* pack each thread's samples after the previous ones */
+		for (j = 0; j < w[i].n; j++) {
+			all[n++] = w[i].late_us[j];
+			sum += w[i].late_us[j];
+		}
+	}
+	if (!n) {
+		fprintf(stderr, "wakelat: no samples\n");
+		return 1;
+	}
+	qsort(all, n, sizeof(*all), cmp_long);
+	/* p99 as bench/ab.sh reads cyclictest's: the sample at n * 0.99 */
+	i = n * 99 / 100;
+	printf("n=%ld avg=%.0f p99=%ld max=%ld\n", n, sum / n,
+	       all[i > 0 ? i - 1 : 0], all[n - 1]);
+	return 0;
+}
