@@ -36,23 +36,28 @@ wakelat=${WAKELAT:-$(cd "$(dirname "$0")/.." && pwd)/build/wakelat}
 [ -x "$wakelat" ] || { echo "ab.sh: no $wakelat: make wakelat" >&2; exit 1; }
 cd /tmp || exit 1
 
-# cyclictest next to the load "$@", which timeout runs in a process group
-# of its own (not a session: EEVDF's autogroup would then give it a CPU
-# share of its own) and which is stopped as a whole; prints the line for
-# LABEL and WORKLOAD.
-cyc() {
-	local label=$1 what=$2 lp
+# under_load FN LABEL WORKLOAD LOAD...: FN LABEL WORKLOAD next to the load
+# LOAD..., which timeout runs in a process group of its own (not a
+# session: EEVDF's autogroup would then give it a CPU share of its own)
+# and which is stopped as a whole.
+under_load() {
+	local fn=$1 label=$2 what=$3 lp
 
-	shift 2
+	shift 3
 	timeout -k 5 $((secs + 30)) "$@" > /dev/null 2>&1 &
 	lp=$!
 	sleep 1
-	cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 -D "${secs}s" -v \
-		> /tmp/ab-cyc.txt 2>&1
+	"$fn" "$label" "$what"
 	kill -- -"$lp" 2>/dev/null
 	wait "$lp" 2>/dev/null
+}
+
+# cyc LABEL WORKLOAD: cyclictest; prints the line for LABEL and WORKLOAD
+cyc() {
+	cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 -D "${secs}s" -v \
+		> /tmp/ab-cyc.txt 2>&1
 	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' /tmp/ab-cyc.txt |
-		sort -n | awk -v l="$label" -v w="$what" '
+		sort -n | awk -v l="$1" -v w="$2" '
 		{ v[NR] = $1; s += $1 }
 		END { if (!NR) { print l, w, "no samples"; exit }
 		      i = int(NR * 0.99); if (i < 1) i = 1
@@ -60,28 +65,18 @@ cyc() {
 			     s / NR, v[i], v[NR] }'
 }
 
-# wake LABEL WORKLOAD LOAD...: as cyc, with wakelat's unpinned threads
-wake() {
-	local label=$1 what=$2 lp
-
-	shift 2
-	timeout -k 5 $((secs + 30)) "$@" > /dev/null 2>&1 &
-	lp=$!
-	sleep 1
-	echo "$label $what $("$wakelat" 2 1000 "$secs" 2>&1)"
-	kill -- -"$lp" 2>/dev/null
-	wait "$lp" 2>/dev/null
-}
+# wake LABEL WORKLOAD: the same with wakelat's threads, free to run anywhere
+wake() { echo "$1 $2 $("$wakelat" 2 1000 "$secs" 2>&1)"; }
 
 turn() {
 	local label=$1
 
-	cyc "$label" cyc stress-ng --cpu 2 --quiet
-	cyc "$label" cycpipe stress-ng --pipe 2 --quiet
-	cyc "$label" cycmsg sh -c 'while :; do
+	under_load cyc "$label" cyc stress-ng --cpu 2 --quiet
+	under_load cyc "$label" cycpipe stress-ng --pipe 2 --quiet
+	under_load cyc "$label" cycmsg sh -c 'while :; do
 		perf bench sched messaging -g 1 -l 10000; done'
-	wake "$label" wake stress-ng --cpu 2 --quiet
-	wake "$label" wakepipe stress-ng --pipe 2 --quiet
+	under_load wake "$label" wake stress-ng --cpu 2 --quiet
+	under_load wake "$label" wakepipe stress-ng --pipe 2 --quiet
 	perf bench sched messaging -g 2 -l 100 2>&1 |
 		awk -v l="$label" '/Total time/ {print l, "msg", $3}'
 }
