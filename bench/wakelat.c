@@ -5,8 +5,8 @@
  * from a common start (clock_nanosleep(TIMER_ABSTIME) on CLOCK_MONOTONIC),
  * as cyclictest's threads do, and records how late it woke. cyclictest
  * pins each of its threads to a CPU, and a scheduler may treat a pinned
- * task apart (the tree's scx_userland keeps it in the kernel); these keep
- * the affinity they inherit. Prints, over all threads' samples:
+ * task apart; these keep the affinity they inherit. Prints, over all
+ * threads' samples:
  *
  *   n=SAMPLES avg=US p99=US max=US
  *
