@@ -192,7 +192,7 @@ test: setup $(PROG)
 	$(Q)$(MAKE) -C $(SRCDIR)/selftests O=$(OUT) KSRC=$(KSRC) all
 	$(Q)$(SRCDIR)/scripts/test.sh $(OUT)
 
-bench: setup $(PROG) $(QUEUE_BENCH) $(DECIDE_BENCH) $(WAKELAT)
+bench: setup $(PROG) $(QUEUE_BENCH) $(DECIDE_BENCH)
 	$(Q)$(SRCDIR)/scripts/bench.sh $(OUT)
 
 # The decision path alone, on the host, in about a minute.

@@ -11,8 +11,8 @@
 #   cycpipe the same next to stress-ng --pipe 2
 #   cycmsg  the same next to a loop of perf bench sched messaging -g 1
 #   wake    2 threads woken every 1 ms as cyclictest's, but free to run on
-#           any CPU (bench/wakelat.c, built by make wakelat or make bench;
-#           $WAKELAT, default build/wakelat), next to stress-ng --cpu 2
+#           any CPU (bench/wakelat.c, built by make wakelat; $WAKELAT,
+#           default build/wakelat), next to stress-ng --cpu 2
 #   wakepipe the same next to stress-ng --pipe 2
 #   msg     perf bench sched messaging -g 2 -l 100: seconds
 #

@@ -17,8 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static struct timespec start;
-static long interval_ns, nr_periods;
+static long start_ns, interval_ns, nr_periods;
 
 struct waker {
 	pthread_t	thread;
@@ -34,12 +33,11 @@ static long ts_ns(const struct timespec *ts)
 static void *wake_loop(void *arg)
 {
 	struct waker *w = arg;
-	long next, now;
+	long k, next, now;
 	struct timespec ts;
-	long k;
 
 	for (k = 1; k <= nr_periods; k++) {
-		next = ts_ns(&start) + k * interval_ns;
+		next = start_ns + k * interval_ns;
 		ts.tv_sec = next / 1000000000L;
 		ts.tv_nsec = next % 1000000000L;
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
@@ -47,8 +45,7 @@ static void *wake_loop(void *arg)
 		now = ts_ns(&ts);
 		w->late_us[w->n++] = (now - next) / 1000;
 		/* periods slept through are skipped, as in cyclictest */
-		while (k < nr_periods &&
-		       ts_ns(&start) + (k + 1) * interval_ns <= now)
+		while (k < nr_periods && start_ns + (k + 1) * interval_ns <= now)
 			k++;
 	}
 	return NULL;
@@ -64,6 +61,7 @@ static int cmp_long(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	long nr, secs, i, j, n = 0, *all;
+	struct timespec ts;
 	struct waker *w;
 	double sum = 0;
 
@@ -85,7 +83,8 @@ int main(int argc, char **argv)
 		perror("wakelat: calloc");
 		return 1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start_ns = ts_ns(&ts);
 	for (i = 0; i < nr; i++) {
 		w[i].late_us = all + i * nr_periods;
 		if (pthread_create(&w[i].thread, NULL, wake_loop, &w[i])) {
