@@ -485,6 +485,29 @@ static bool runs_here_only(const struct task_struct *p)
 	       scx_bpf_task_cpu(p) == bpf_get_smp_processor_id();
 }
 
+/*
+ * @p woke up and waits for a decision. A woken task that may run on this CPU
+ * only: its decision must preempt this CPU, so the scheduler task runs here
+ * too rather than on another CPU, whose decision would then need an
+ * interrupt to this one: if this record wakes it (ops.select_cpu()), or if
+ * it is already woken but no CPU is cut for it. Any other woken task, when
+ * the scheduler task already waits uncut: this CPU too if its task has run
+ * SLICE_MIN_NS, now rather than at its next tick (ops.tick()).
+ */
+static void hurry_usersched(const struct task_struct *p)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+	bool pinned = runs_here_only(p);
+
+	if (pinned)
+		WRITE_ONCE(pinned_wake_cpu, cpu);
+	if (usersched_waiting && !usersched_cut &&
+	    (pinned || cpu_ran_ns(cpu) >= SLICE_MIN_NS)) {
+		cut_for_usersched(cpu);
+		stat_inc(preempts);
+	}
+}
+
 static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
 {
@@ -499,22 +522,7 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	tctx->woken = enq_flags & SCX_ENQ_WAKEUP;
 	if (tctx->woken) {
 		wakeup_sent = true;
-		/*
-		 * A woken task that may run on this CPU only: its decision
-		 * must preempt this CPU, so the scheduler task runs here too
-		 * rather than on another CPU, whose decision would then need
-		 * an interrupt to this one: if this record wakes it, or if it
-		 * is already woken but no CPU is cut for it.
-		 */
-		if (runs_here_only(p)) {
-			s32 cpu = bpf_get_smp_processor_id();
-
-			WRITE_ONCE(pinned_wake_cpu, cpu);
-			if (usersched_waiting && !usersched_cut) {
-				cut_for_usersched(cpu);
-				stat_inc(preempts);
-			}
-		}
+		hurry_usersched(p);
 	}
 	tctx->sum_exec = p->se.sum_exec_runtime;
 
