@@ -150,8 +150,8 @@ $(QUEUE_BENCH): $(SRCDIR)/bench/queue_bench.c $(SRCDIR)/scx_userland.c $(HDRS) \
 	$(call msg,CC,$(notdir $@))
 	$(Q)$(CC) $(CFLAGS_USER) -DUL_POOL_SIZE=262144 $< $(LIBBPF) $(LDLIBS) -o $@
 
-# Wake-up latency of threads that may run on any CPU (bench/ab.sh), where
-# cyclictest pins its threads.
+# Wake-up latency of threads that may run on any CPU (make bench,
+# bench/ab.sh), where cyclictest pins its threads.
 WAKELAT := $(OUT)/wakelat
 
 $(WAKELAT): $(SRCDIR)/bench/wakelat.c
@@ -192,7 +192,7 @@ test: setup $(PROG)
 	$(Q)$(MAKE) -C $(SRCDIR)/selftests O=$(OUT) KSRC=$(KSRC) all
 	$(Q)$(SRCDIR)/scripts/test.sh $(OUT)
 
-bench: setup $(PROG) $(QUEUE_BENCH) $(DECIDE_BENCH)
+bench: setup $(PROG) $(QUEUE_BENCH) $(DECIDE_BENCH) $(WAKELAT)
 	$(Q)$(SRCDIR)/scripts/bench.sh $(OUT)
 
 # The decision path alone, on the host, in about a minute.

@@ -27,6 +27,9 @@
 #               the last three for $BENCH_MIX_SECS s each. A load starts
 #               a second before cyclictest and is stopped, its whole
 #               process group, as cyclictest ends.
+#   wakelat     the same with bench/wakelat.c's 2 threads, which may run on
+#               any CPU, next to the CPU hogs (mix wcpu) and the pipes
+#               (wpipe): a scheduler may treat a pinned thread apart.
 # A single run of these says little: under emulation one messaging run
 # may take twice as long as the next on the same scheduler, and one
 # cyclictest run's p99 twice the next one's.
@@ -59,7 +62,7 @@
 # Results go to $SCX_OUT/raw.txt as key=value lines, logs beside it; a
 # round_done.R line for each round that ran to its end.
 #
-#   inside.sh OURS PEER
+#   inside.sh OURS PEER WAKELAT
 #
 # Environment: SCX_OUT (required), BENCH_MSG (messaging arguments, default
 # "-g 2 -l 100"), BENCH_ROUNDS (5), BENCH_PIPE (3000), BENCH_SECS (6),
@@ -67,8 +70,9 @@
 # BENCH_FIRST_ROUND (1).
 set -uo pipefail
 
-ours=$(readlink -f "${1:?usage: inside.sh OURS PEER}")
-peer=$(readlink -f "${2:?usage: inside.sh OURS PEER}")
+ours=$(readlink -f "${1:?usage: inside.sh OURS PEER WAKELAT}")
+peer=$(readlink -f "${2:?usage: inside.sh OURS PEER WAKELAT}")
+wakelat=$(readlink -f "${3:?usage: inside.sh OURS PEER WAKELAT}")
 out=$(readlink -f "${SCX_OUT:?SCX_OUT must name a writable directory}")
 msg_args=${BENCH_MSG:--g 2 -l 100}
 read -ra msg <<< "$msg_args"
@@ -77,7 +81,7 @@ pipe_loops=${BENCH_PIPE:-3000}
 secs=${BENCH_SECS:-6}
 cpu_secs=${BENCH_CPU_SECS:-5}
 mix_secs=${BENCH_MIX_SECS:-3}
-mixes=(cpu msg pipe fork)
+mixes=(cpu msg pipe fork wcpu wpipe)
 only=${BENCH_ONLY:-}
 first=${BENCH_FIRST_ROUND:-1}
 usage() { echo "inside.sh: $*" >&2; exit 2; }
@@ -114,6 +118,9 @@ mix_load() {
 		load=(stress-ng --pipe 2 --quiet) ;;
 	fork)	desc="stress-ng --fork 2"
 		load=(stress-ng --fork 2 --quiet) ;;
+	wcpu|wpipe)	# wakelat's threads next to the load of cpu or pipe
+		mix_load "${1#w}" "$2"
+		return ;;
 	*)	usage "no background load named $1" ;;
 	esac
 	load=(timeout -k 5 "$2" "${load[@]}")
@@ -374,11 +381,11 @@ turn() {
 		c=$(cpu_mix)
 		put "$L.cpu.$r" "$c"
 		alive "$L" "cpu mix, round $r"
-		what="$what, pipe $t us/op, cpu mix $c bogo ops/s, cyclictest"
+		what="$what, pipe $t us/op, cpu mix $c bogo ops/s, wake-up"
 		what="$what p99/max us next to"
 		for m in "${mixes[@]}"; do
 			cyclic "$L" "$r" "$m"
-			alive "$L" "cyclictest next to the $m load, round $r"
+			alive "$L" "wake-ups next to the $m load, round $r"
 			k=$L.$(cyc_key "$m").$r
 			what="$what $m $(got "$k.p99_us")/$(got "$k.max_us")"
 		done
@@ -387,27 +394,36 @@ turn() {
 	[ "$L" = eevdf ] || stop_sched "$L" "round$r"
 }
 
-# cyc_key MIX: the keys' word for cyclictest next to MIX: cyc for the CPU
-# hogs, as when they were the only load, cyc_MIX for the others
+# cyc_key MIX: the keys' word for the wake-up latency next to MIX: cyc for
+# the CPU hogs, as when they were the only load, cyc_MIX for cyclictest
+# next to the others, wake_LOAD for wakelat next to LOAD
 cyc_key() {
-	if [ "$1" = cpu ]; then echo cyc; else echo "cyc_$1"; fi
+	case $1 in
+	cpu)	echo cyc ;;
+	w*)	echo "wake_${1#w}" ;;
+	*)	echo "cyc_$1" ;;
+	esac
 }
 
 # cyclic L R MIX: wake-up latency of 2 SCHED_OTHER threads (no -p: that,
 # or -h, makes them SCHED_FIFO), both every 1 ms (-d 0), next to the
 # background load MIX, for $secs s next to the CPU hogs and $mix_secs
-# next to the others. -v prints every sample ("thread: cycle: latency"),
+# next to the others; cyclictest's threads, or wakelat's for wcpu and
+# wpipe. -v prints every sample ("thread: cycle: latency"),
 # a few thousand lines, for exact percentiles: to the local file system,
 # not through 9p while the load runs, then gzipped into $SCX_OUT. Keys
 # L.KEY.R.* (KEY from cyc_key): the figures, and the ms the whole took,
-# cyclictest's part and the load's stop (bash's clock: $EPOCHREALTIME's
-# digits alone are us).
+# the measuring tool's part and the load's stop (bash's clock:
+# $EPOCHREALTIME's digits alone are us).
 cyclic() {
 	local L=$1 r=$2 m=$3 n=$mix_secs k f pg load desc t0 t1 t2 t3
+	local tool=cyclictest
 
-	[ "$m" = cpu ] && n=$secs
+	[[ $m = w* ]] && tool=wakelat
+	[[ $m = cpu || $m = wcpu ]] && n=$secs
 	k=$(cyc_key "$m")
-	f=$tmp/$L.cyclictest${k#cyc}.$r.txt
+	f=${k#cyc}
+	f=$tmp/$L.$tool${f#wake}.$r.txt
 	k=$L.$k.$r
 	mix_load "$m" $((n + 60))
 	t0=${EPOCHREALTIME//[!0-9]/}
@@ -418,17 +434,21 @@ cyclic() {
 	disown "$pg"
 	sleep 1
 	t1=${EPOCHREALTIME//[!0-9]/}
-	timeout "$tmo" cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 \
-		-D "${n}s" -v > "$f" 2>&1
+	if [ "$tool" = wakelat ]; then
+		timeout "$tmo" "$wakelat" -v 2 1000 "$n" > "$f" 2>&1
+	else
+		timeout "$tmo" cyclictest -m -q -t 2 -d 0 --policy=other \
+			-i 1000 -D "${n}s" -v > "$f" 2>&1
+	fi
 	t2=${EPOCHREALTIME//[!0-9]/}
-	put "$k.cyclictest_ms" $(((t2 - t1) / 1000))
+	put "$k.${tool}_ms" $(((t2 - t1) / 1000))
 	# A load that ended early leaves the figures without their load.
 	# timeout, the group's leader, lives as long as the load's own
 	# process: a builtin checks it, where a process started now would
 	# wait seconds behind the load for a CPU.
 	if ! kill -0 "$pg" 2>/dev/null; then
 		put "$k.load_died" 1
-		note "$L: the $m load was gone before cyclictest ended"
+		note "$L: the $m load was gone before $tool ended"
 	fi
 	stop_load "$pg" "$k"
 	t3=${EPOCHREALTIME//[!0-9]/}

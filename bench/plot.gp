@@ -25,7 +25,7 @@ set title "Workloads relative to EEVDF (times, and wake-up latency avg or p99\nn
 set ylabel "x EEVDF"
 set yrange [0:*]
 # fixed x ranges: a panel whose figures are all missing still draws
-set xrange [-0.6:8.6]
+set xrange [-0.6:10.6]
 plot datadir."/plot-rel.dat" using 2:xtic(1) title "EEVDF" lc rgb "#999999", \
 	'' using 3 title "peer" lc rgb "#d95f02", \
 	'' using 4 title "ours" lc rgb "#1b9e77"

@@ -37,14 +37,17 @@ GOAL_GROWTH = 2 * LOG_RATIO
 GOAL_DECIDE_PER_S = 2.5e6
 GOAL_DECIDE_RATIO = 5.0
 RESAMPLES = 10000        # bootstrap of a ratio of medians
-# cyclictest next to each background load (bench/inside.sh's mixes): the
-# mix, the word of its keys in raw.txt (SCHED.WORD.ROUND.STAT), what it
-# is, and the load's command line if raw.txt does not say (a run from
-# before the mixes ran the CPU hogs alone)
+# wake-up latency next to each background load (bench/inside.sh's mixes):
+# the mix, the word of its keys in raw.txt (SCHED.WORD.ROUND.STAT), what
+# it is, and the load's command line if raw.txt does not say (a run from
+# before the mixes ran the CPU hogs alone). cyclictest's threads, pinned,
+# measure all but the last two, wakelat's, free to run on any CPU, those.
 MIXES = (("cpu", "cyc", "CPU hogs", "stress-ng --cpu 2"),
          ("msg", "cyc_msg", "messaging", None),
          ("pipe", "cyc_pipe", "pipes", None),
-         ("fork", "cyc_fork", "forks", None))
+         ("fork", "cyc_fork", "forks", None),
+         ("wcpu", "wake_cpu", "CPU hogs", None),
+         ("wpipe", "wake_pipe", "pipes", None))
 CYC_STATS = ("avg_us", "p99_us", "max_us")
 # next to the CPU hogs, ours' p99 and max at most these times EEVDF's
 GOAL_CYC_P99_EEVDF = 1.0
@@ -78,6 +81,11 @@ def cyc_key(mix, stat):
     """The key of a cyclictest figure in the ratios: the CPU hogs' as
     before the other mixes ("p99_us"), the others' prefixed ("msg_p99_us")"""
     return stat if mix == "cpu" else f"{mix}_{stat}"
+
+
+def tool(mix):
+    """What measured the wake-ups next to a mix"""
+    return "wakelat" if mix.startswith("w") else "cyclictest"
 
 
 def cyc_of(r, mix):
@@ -465,7 +473,7 @@ def main():
     for mix, _, words, _ in MIXES:
         co, cp, ce = (wl(s, cyc_key(mix, "p99_us"))
                       for s in ("ours", "peer", "eevdf"))
-        goal(f"cyclictest p99 next to {words} (median), us", "<= peer's",
+        goal(f"{tool(mix)} p99 next to {words} (median), us", "<= peer's",
              co, co is not None and cp is not None and co <= cp, cp, ce)
     for tag, label in (("pid_max_default", "default pid_max "
                         f"({raw.get('pid_max_default', '?')})"),
@@ -618,8 +626,9 @@ def write_md(path, doc):
           f"{fmt(R['ours_over_eevdf']['max_us'], 2)}"
           f"{fmt_ci(ce.get('max_us'))} at max; ours/peer at p99 is " +
           ", ".join(f"{fmt(R['ours_over_peer'][cyc_key(mix, 'p99_us')], 2)}"
-                    f"{fmt_ci(ci.get(cyc_key(mix, 'p99_us')))} next to "
-                    f"{words}" for mix, _, words, _ in MIXES) +
+                    f"{fmt_ci(ci.get(cyc_key(mix, 'p99_us')))} "
+                    f"({tool(mix)}) next to {words}"
+                    for mix, _, words, _ in MIXES) +
           "; in brackets, 90% bootstrap intervals.")
         a("")
     a("## Workloads")
@@ -654,10 +663,13 @@ def write_md(path, doc):
         f"{nr:.0f}, us/op (lower is better)", "pipe",
         lambda r: r["pipe_us_per_op"], 1)
     for mix, _, words, _ in MIXES:
-        secs = m["workload_secs"] if mix == "cpu" else m["cyc_mix_secs"]
+        secs = m["workload_secs"] if mix in ("cpu", "wcpu") else \
+            m["cyc_mix_secs"]
         load = m["cyc_loads"][mix]
+        threads = "threads free to run on any CPU" if tool(mix) == \
+            "wakelat" else "threads"
         for k in CYC_STATS:
-            row(f"cyclictest, 2 SCHED_OTHER threads, 1 ms, " +
+            row(f"{tool(mix)}, 2 SCHED_OTHER {threads}, 1 ms, " +
                 (f"{fmt(secs, 0)} s next to {load}" if load else
                  f"next to {words} (not in this run)") + ": "
                 f"wake-up latency {k[:3]}, us, median of {nr:.0f} "
@@ -670,15 +682,15 @@ def write_md(path, doc):
     a(f"All ran in {nr:.0f} rounds, the schedulers' order rotated each "
       "round and the sched_ext ones loaded afresh for each turn: messaging "
       f"{m['messaging_per_turn'] or 0:.0f} times, pipe, the CPU mix and "
-      "cyclictest next to each background load once a turn, the load "
-      "started a second before cyclictest and stopped as it ended. In "
+      "cyclictest or wakelat next to each background load once a turn, "
+      "the load started a second before them and stopped as they ended. "
+      "In "
       "brackets, the 90% bootstrap interval of ours/peer and of "
       "ours/EEVDF (each scheduler's runs resampled "
       f"{RESAMPLES:,} times, a fixed seed): an interval that holds 1.00 "
       "means these runs cannot tell the two apart. "
-      "cyclictest samples over all runs (fewer: the threads woke less "
-      "often): " +
-      "; ".join(f"next to {words}, " +
+      "Samples over all runs (fewer: the threads woke less often): " +
+      "; ".join(f"{tool(mix)} next to {words}, " +
                 ", ".join(f"{NAMES[s]} "
                           f"{fmt(cyc_of(S[s], mix).get('samples'), 0)}"
                           for s in SCHEDS)
@@ -694,7 +706,7 @@ def write_md(path, doc):
           ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]) +
           "; CPU mix, bogo ops/s: " +
           ", ".join(fmt(t, 1) for t in S[s]["cpu_runs_bogo_ops_s"]) +
-          "".join(f"; cyclictest next to {words} {k[:3]}, us: " +
+          "".join(f"; {tool(mix)} next to {words} {k[:3]}, us: " +
                   ", ".join(fmt(t, 0) for t in
                             cyc_of(S[s], mix).get(k + "_runs", []))
                   for mix, _, words, _ in ran for k in CYC_STATS))
@@ -898,7 +910,7 @@ def write_md(path, doc):
             c = cyc_of(S[s], mix)
             if c.get("load_died"):
                 health.append(f"under {NAMES[s]}, the {words} load ended "
-                              "before cyclictest did (round(s) " +
+                              f"before {tool(mix)} did (round(s) " +
                               ", ".join(c["load_died"]) + ")")
             if c.get("load_left"):
                 health.append(f"under {NAMES[s]}, the {words} load "

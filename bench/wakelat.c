@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * wakelat: the wake-up latency of NR threads that may run on any CPU, for
- * bench/ab.sh. Each thread sleeps until the next multiple of INTERVAL_US
- * from a common start (clock_nanosleep(TIMER_ABSTIME) on CLOCK_MONOTONIC),
- * as cyclictest's threads do, and records how late it woke. cyclictest
+ * make bench and bench/ab.sh. Each thread sleeps until the next multiple
+ * of INTERVAL_US from a common start (clock_nanosleep(TIMER_ABSTIME) on
+ * CLOCK_MONOTONIC), as cyclictest's threads do, and records how late it
+ * woke. cyclictest
  * pins each of its threads to a CPU, and a scheduler may treat a pinned
  * task apart; these keep the affinity they inherit. Prints, over all
  * threads' samples:
  *
  *   n=SAMPLES avg=US p99=US max=US
  *
- *   wakelat NR INTERVAL_US SECS
+ * or with -v, as cyclictest -v does, every sample as "THREAD: PERIOD: US",
+ * for bench/inside.sh to read with cyclictest's.
+ *
+ *   wakelat [-v] NR INTERVAL_US SECS
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static long start_ns, interval_ns, nr_periods;
@@ -22,6 +28,7 @@ static long start_ns, interval_ns, nr_periods;
 struct waker {
 	pthread_t	thread;
 	long		*late_us;	/* one per period woken */
+	long		*period;	/* the period each was for */
 	long		n;
 };
 
@@ -43,6 +50,7 @@ static void *wake_loop(void *arg)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now = ts_ns(&ts);
+		w->period[w->n] = k;
 		w->late_us[w->n++] = (now - next) / 1000;
 		/* periods slept through are skipped, as in cyclictest */
 		while (k < nr_periods && start_ns + (k + 1) * interval_ns <= now)
@@ -58,15 +66,29 @@ static int cmp_long(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Every sample, thread by thread, in cyclictest -v's form. */
+static void print_samples(const struct waker *w, long nr)
+{
+	long i, j;
+
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < w[i].n; j++)
+			printf("%ld: %ld: %ld\n", i, w[i].period[j],
+			       w[i].late_us[j]);
+}
+
 int main(int argc, char **argv)
 {
-	long nr, secs, i, j, n = 0, *all;
+	long nr, secs, i, j, n = 0, *all, *periods;
+	bool verbose = argc > 1 && !strcmp(argv[1], "-v");
 	struct timespec ts;
 	struct waker *w;
 	double sum = 0;
 
+	argc -= verbose;
+	argv += verbose;
 	if (argc != 4) {
-		fprintf(stderr, "usage: wakelat NR INTERVAL_US SECS\n");
+		fprintf(stderr, "usage: wakelat [-v] NR INTERVAL_US SECS\n");
 		return 2;
 	}
 	nr = atol(argv[1]);
@@ -79,7 +101,8 @@ int main(int argc, char **argv)
 	nr_periods = secs * 1000000000L / interval_ns;
 	w = calloc(nr, sizeof(*w));
 	all = calloc(nr * nr_periods, sizeof(*all));
-	if (!w || !all) {
+	periods = calloc(nr * nr_periods, sizeof(*periods));
+	if (!w || !all || !periods) {
 		perror("wakelat: calloc");
 		return 1;
 	}
@@ -87,14 +110,20 @@ int main(int argc, char **argv)
 	start_ns = ts_ns(&ts);
 	for (i = 0; i < nr; i++) {
 		w[i].late_us = all + i * nr_periods;
+		w[i].period = periods + i * nr_periods;
 		if (pthread_create(&w[i].thread, NULL, wake_loop, &w[i])) {
 			perror("wakelat: pthread_create");
 			return 1;
 		}
 	}
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < nr; i++)
 		pthread_join(w[i].thread, NULL);
-		/* pack each thread's samples after the previous ones */
+	if (verbose) {
+		print_samples(w, nr);
+		return 0;
+	}
+	/* pack each thread's samples after the previous ones */
+	for (i = 0; i < nr; i++) {
 		for (j = 0; j < w[i].n; j++) {
 			all[n++] = w[i].late_us[j];
 			sum += w[i].late_us[j];

@@ -15,7 +15,8 @@
 #            ours, in ONE boot of the test kernel (times under emulation
 #            mean nothing alone: only ratios within a boot do); among
 #            them cyclictest's wake-up latency next to four background
-#            loads: CPU hogs, messaging, pipes and forks
+#            loads: CPU hogs, messaging, pipes and forks, and wakelat's
+#            (threads free to run on any CPU) next to hogs and pipes
 #   3b. VM   messaging alone again, the vCPUs in parallel (below)
 #   4. host  perf report of the profiles the VM recorded, then
 #            bench/report.py: bench/results/latest.{md,json}, and
@@ -91,12 +92,13 @@ say "decision path micro-benchmark (host, real kernel rings)"
 	echo "commit=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)"
 } > "$work/host.txt"
 
+[ -x "$out/wakelat" ] || die "no $out/wakelat: run make bench"
 say "VM: EEVDF, the peer and ours, in one boot (12 to 26 minutes under TCG)"
 vm_tmo=${BENCH_TIMEOUT:-2100}
 envs=(BENCH_MSG="${BENCH_MSG:-}" BENCH_ROUNDS="${BENCH_ROUNDS:-}"
 	BENCH_PIPE="${BENCH_PIPE:-}" BENCH_SECS="${BENCH_SECS:-}"
 	BENCH_CPU_SECS="${BENCH_CPU_SECS:-}" BENCH_MIX_SECS="${BENCH_MIX_SECS:-}")
-inside=("$src/bench/inside.sh" "$out/scx_userland" "$peer")
+inside=("$src/bench/inside.sh" "$out/scx_userland" "$peer" "$out/wakelat")
 # From /: the guest needs no working directory of ours (every path here
 # is absolute), and none can shadow the output directory.
 cd /
