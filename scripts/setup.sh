@@ -91,7 +91,6 @@ mods=$(aptc depends "$img" | awk '/Depends: linux-modules-/ {print $2; exit}')
 base=$(aptc depends "$img" | awk '/Depends: linux-base-[0-9]/ {print $2; exit}')
 bin=${bin:-linux-binary-$kver}
 mods=${mods:-linux-modules-$kver}
-srcver=$(aptc show "$bin" 2>/dev/null | awk '/^Source:/ {print $3; exit}' | tr -d '()')
 series=$(echo "$kver" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
 
 KDIR="$CACHE/kernel/$kver"
