@@ -84,10 +84,5 @@ turn() {
 for r in $(seq "$rounds"); do
 	echo "# round $r"
 	turn eevdf
-	for lb in "$@"; do
-		label=${lb%%=*} bin=${lb#*=}
-		sched_up ab "$label" "$bin" -i 0
-		turn "$label"
-		sched_down
-	done
+	each_build ab turn "$@"
 done

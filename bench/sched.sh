@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Sourced by bench/ab.sh and bench/wakeup.sh, which load each build given
-# to them for a turn and unload it after.
+# Sourced by bench/ab.sh, bench/wakeup.sh and bench/timerwake.sh, which
+# load each build given to them for a turn and unload it after.
 
 # sched_up NAME LABEL BINARY [ARGS...]: start BINARY with ARGS (the label
 # "peer": the tree's scx_userland, without them), its output in
@@ -34,5 +34,18 @@ sched_down() {
 	for _ in $(seq 60); do
 		grep -q disabled /sys/kernel/sched_ext/state && break
 		sleep 0.5
+	done
+}
+
+# each_build NAME FN LABEL=BINARY...: each build in turn loaded with -i 0
+# (sched_up NAME), FN LABEL run, and the build unloaded.
+each_build() {
+	local name=$1 fn=$2 lb
+
+	shift 2
+	for lb in "$@"; do
+		sched_up "$name" "${lb%%=*}" "${lb#*=}" -i 0
+		"$fn" "${lb%%=*}"
+		sched_down
 	done
 }

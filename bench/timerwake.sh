@@ -41,9 +41,4 @@ trace() {
 }
 
 trace eevdf
-for lb in "$@"; do
-	label=${lb%%=*} bin=${lb#*=}
-	sched_up timerwake "$label" "$bin" -i 0
-	trace "$label"
-	sched_down
-done
+each_build timerwake trace "$@"
