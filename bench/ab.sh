@@ -52,11 +52,10 @@ under_load() {
 	wait "$lp" 2>/dev/null
 }
 
-# cyc LABEL WORKLOAD: cyclictest; prints the line for LABEL and WORKLOAD
-cyc() {
-	cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 -D "${secs}s" -v \
-		> /tmp/ab-cyc.txt 2>&1
-	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' /tmp/ab-cyc.txt |
+# summary LABEL WORKLOAD: the line for LABEL and WORKLOAD, from the samples
+# ("thread: period: latency", cyclictest -v's) in /tmp/ab-lat.txt
+summary() {
+	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' /tmp/ab-lat.txt |
 		sort -n | awk -v l="$1" -v w="$2" '
 		{ v[NR] = $1; s += $1 }
 		END { if (!NR) { print l, w, "no samples"; exit }
@@ -65,8 +64,18 @@ cyc() {
 			     s / NR, v[i], v[NR] }'
 }
 
-# wake LABEL WORKLOAD: the same with wakelat's threads, free to run anywhere
-wake() { echo "$1 $2 $("$wakelat" 2 1000 "$secs" 2>&1)"; }
+# cyc LABEL WORKLOAD: cyclictest's 2 threads
+cyc() {
+	cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 -D "${secs}s" -v \
+		> /tmp/ab-lat.txt 2>&1
+	summary "$1" "$2"
+}
+
+# wake LABEL WORKLOAD: wakelat's 2 threads, free to run anywhere
+wake() {
+	"$wakelat" 2 1000 "$secs" > /tmp/ab-lat.txt 2>&1
+	summary "$1" "$2"
+}
 
 turn() {
 	local label=$1

@@ -435,7 +435,7 @@ cyclic() {
 	sleep 1
 	t1=${EPOCHREALTIME//[!0-9]/}
 	if [ "$tool" = wakelat ]; then
-		timeout "$tmo" "$wakelat" -v 2 1000 "$n" > "$f" 2>&1
+		timeout "$tmo" "$wakelat" 2 1000 "$n" > "$f" 2>&1
 	else
 		timeout "$tmo" cyclictest -m -q -t 2 -d 0 --policy=other \
 			-i 1000 -D "${n}s" -v > "$f" 2>&1

@@ -4,23 +4,16 @@
  * make bench and bench/ab.sh. Each thread sleeps until the next multiple
  * of INTERVAL_US from a common start (clock_nanosleep(TIMER_ABSTIME) on
  * CLOCK_MONOTONIC), as cyclictest's threads do, and records how late it
- * woke. cyclictest
- * pins each of its threads to a CPU, and a scheduler may treat a pinned
- * task apart; these keep the affinity they inherit. Prints, over all
- * threads' samples:
+ * woke. cyclictest pins each of its threads to a CPU, and a scheduler may
+ * treat a pinned task apart; these keep the affinity they inherit. Prints
+ * every sample as cyclictest -v does, "THREAD: PERIOD: US", for the
+ * scripts to read with cyclictest's:
  *
- *   n=SAMPLES avg=US p99=US max=US
- *
- * or with -v, as cyclictest -v does, every sample as "THREAD: PERIOD: US",
- * for bench/inside.sh to read with cyclictest's.
- *
- *   wakelat [-v] NR INTERVAL_US SECS
+ *   wakelat NR INTERVAL_US SECS
  */
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 static long start_ns, interval_ns, nr_periods;
@@ -59,36 +52,14 @@ static void *wake_loop(void *arg)
 	return NULL;
 }
 
-static int cmp_long(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Every sample, thread by thread, in cyclictest -v's form. */
-static void print_samples(const struct waker *w, long nr)
-{
-	long i, j;
-
-	for (i = 0; i < nr; i++)
-		for (j = 0; j < w[i].n; j++)
-			printf("%ld: %ld: %ld\n", i, w[i].period[j],
-			       w[i].late_us[j]);
-}
-
 int main(int argc, char **argv)
 {
-	long nr, secs, i, j, n = 0, *all, *periods;
-	bool verbose = argc > 1 && !strcmp(argv[1], "-v");
+	long nr, secs, i, j, *late, *periods;
 	struct timespec ts;
 	struct waker *w;
-	double sum = 0;
 
-	argc -= verbose;
-	argv += verbose;
 	if (argc != 4) {
-		fprintf(stderr, "usage: wakelat [-v] NR INTERVAL_US SECS\n");
+		fprintf(stderr, "usage: wakelat NR INTERVAL_US SECS\n");
 		return 2;
 	}
 	nr = atol(argv[1]);
@@ -100,16 +71,16 @@ int main(int argc, char **argv)
 	}
 	nr_periods = secs * 1000000000L / interval_ns;
 	w = calloc(nr, sizeof(*w));
-	all = calloc(nr * nr_periods, sizeof(*all));
+	late = calloc(nr * nr_periods, sizeof(*late));
 	periods = calloc(nr * nr_periods, sizeof(*periods));
-	if (!w || !all || !periods) {
+	if (!w || !late || !periods) {
 		perror("wakelat: calloc");
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	start_ns = ts_ns(&ts);
 	for (i = 0; i < nr; i++) {
-		w[i].late_us = all + i * nr_periods;
+		w[i].late_us = late + i * nr_periods;
 		w[i].period = periods + i * nr_periods;
 		if (pthread_create(&w[i].thread, NULL, wake_loop, &w[i])) {
 			perror("wakelat: pthread_create");
@@ -118,25 +89,10 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nr; i++)
 		pthread_join(w[i].thread, NULL);
-	if (verbose) {
-		print_samples(w, nr);
-		return 0;
-	}
-	/* pack each thread's samples after the previous ones */
-	for (i = 0; i < nr; i++) {
-		for (j = 0; j < w[i].n; j++) {
-			all[n++] = w[i].late_us[j];
-			sum += w[i].late_us[j];
-		}
-	}
-	if (!n) {
-		fprintf(stderr, "wakelat: no samples\n");
-		return 1;
-	}
-	qsort(all, n, sizeof(*all), cmp_long);
-	/* p99 as bench/ab.sh reads cyclictest's: the sample at n * 0.99 */
-	i = n * 99 / 100;
-	printf("n=%ld avg=%.0f p99=%ld max=%ld\n", n, sum / n,
-	       all[i > 0 ? i - 1 : 0], all[n - 1]);
+	/* printed only now: stdout must not hold up a thread's wake-up */
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < w[i].n; j++)
+			printf("%ld: %ld: %ld\n", i, w[i].period[j],
+			       w[i].late_us[j]);
 	return 0;
 }
