@@ -16,6 +16,8 @@
 #   wakepipe the same next to stress-ng --pipe 2
 #   msg     perf bench sched messaging -g 2 -l 100: seconds
 #
+# and the rate of each stress-ng load meanwhile (under_load()).
+#
 # One line per measurement, "LABEL WORKLOAD key=value...". The label "peer"
 # runs its binary, the tree's scx_userland, without options. Run it in the
 # VM:
@@ -39,15 +41,24 @@ cd /tmp || exit 1
 # under_load FN LABEL WORKLOAD LOAD...: FN LABEL WORKLOAD next to the load
 # LOAD..., which timeout runs in a process group of its own (not a
 # session: EEVDF's autogroup would then give it a CPU share of its own)
-# and which is stopped as a whole.
+# and which is stopped as a whole. A stress-ng load runs for 2 s more than
+# FN and ends by itself, then its rate has a line of its own: "LABEL
+# WORKLOAD-load ops_s=N", its bogo ops per second of wall time.
 under_load() {
 	local fn=$1 label=$2 what=$3 lp
 
 	shift 3
-	timeout -k 5 $((secs + 30)) "$@" > /dev/null 2>&1 &
+	[ "$1" = stress-ng ] && set -- "$@" --metrics-brief -t $((secs + 2))s
+	timeout -k 5 $((secs + 30)) "$@" > /tmp/ab-load.txt 2>&1 &
 	lp=$!
 	sleep 1
 	"$fn" "$label" "$what"
+	if [ "$1" = stress-ng ]; then
+		wait "$lp" 2>/dev/null
+		awk -v l="$label" -v w="$what" '$2 == "metrc:" && $5 ~ /^[0-9]+$/ {
+			printf "%s %s-load ops_s=%.0f\n", l, w, $9 }' /tmp/ab-load.txt
+		return
+	fi
 	kill -- -"$lp" 2>/dev/null
 	wait "$lp" 2>/dev/null
 }
