@@ -121,6 +121,8 @@ struct task_ctx {
 	u64	vtime;		/* last decided by user space */
 	u64	exec_base;	/* sum_exec_runtime @vtime accounts for */
 	u64	sum_exec;	/* sum_exec_runtime at the last enqueue */
+	u64	nvcsw;		/* p->nvcsw at its last start */
+	u64	awake_ns;	/* when it first ran after its last sleep */
 	bool	queued;		/* waiting for a decision */
 	bool	woken;		/* that enqueue was a wake-up */
 };
@@ -134,13 +136,15 @@ struct {
 
 /*
  * What runs on each CPU, for the preemptions below: the vtime of the task
- * as it started, its weight (0: none of ours, or the scheduler task) and
- * when it started; and the task whose slice was cut, whose decision then
- * still holds. Sized to nr_cpus by user space.
+ * as it started, its weight (0: none of ours, or the scheduler task), when
+ * it started and when it first ran since it last slept; and the task whose
+ * slice was cut, whose decision then still holds. Sized to nr_cpus by user
+ * space.
  */
 struct cpu_run {
 	u64	vtime;
 	u64	start_ns;
+	u64	awake_ns;
 	u32	weight;
 	s32	pid;
 	s32	cut_pid;
@@ -239,6 +243,12 @@ static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
 		return;
 	cr->vtime = task_vtime(p, tctx);
 	cr->start_ns = bpf_ktime_get_ns();
+	/* nvcsw counts the times it blocked: it slept since its last start */
+	if (p->nvcsw != tctx->nvcsw) {
+		tctx->nvcsw = p->nvcsw;
+		tctx->awake_ns = cr->start_ns;
+	}
+	cr->awake_ns = tctx->awake_ns;
 	cr->weight = p->scx.weight ?: 100;
 	cr->pid = p->pid;
 	cr->cut_pid = 0;
@@ -263,6 +273,14 @@ static u64 cpu_ran_ns(s32 cpu)
 	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 
 	return cr && cr->weight ? bpf_ktime_get_ns() - cr->start_ns : 0;
+}
+
+/* How long the task of ours on @cpu has run without sleeping; 0: none. */
+static u64 cpu_awake_ns(s32 cpu)
+{
+	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+
+	return cr && cr->weight ? bpf_ktime_get_ns() - cr->awake_ns : 0;
 }
 
 /*
@@ -440,9 +458,11 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
  * must preempt it anyway. Woken with nothing decided left to run: this one,
  * where a task has just woken up and will wait for the decision; a preemption
  * here needs no interrupt to another CPU, and the decision is drained here.
- * With decided tasks queued, a CPU soon comes by (usersched_due()) if its task
- * runs in short bursts: only one whose task has run SLICE_MIN_NS, if any;
- * otherwise the tick cuts one later (ops.tick()).
+ * But not if the task here has run less than SLICE_MIN_NS since it last
+ * slept: it sleeps again soon, as pipe partners do, and then the scheduler
+ * task is due (usersched_due()). With decided tasks queued, a CPU soon comes
+ * by too if its task runs in short bursts: only one whose task has run
+ * SLICE_MIN_NS, if any; otherwise the tick cuts one later (ops.tick()).
  */
 static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 {
@@ -454,7 +474,7 @@ static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 		return longest_run_cpu(p);
 	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 		cpu = scx_bpf_task_cpu(p);
-	return cpu;
+	return cpu_awake_ns(cpu) >= SLICE_MIN_NS ? cpu : -1;
 }
 
 /*
