@@ -345,6 +345,20 @@ stop_load() {
 	live_load "$1" && put "$2.load_left" 1
 }
 
+# load_io PID...: the bytes these processes have passed to write() (wchar
+# in /proc/PID/io), summed, into IO. Builtins only: read as the measuring
+# tool ends, it must not wait behind the load for a CPU.
+load_io() {
+	local p line
+
+	IO=0
+	for p in "$@"; do
+		while read -r line; do
+			[[ $line = wchar:* ]] && IO=$((IO + ${line#wchar: }))
+		done 2> /dev/null < "/proc/$p/io"
+	done
+}
+
 # messaging: prints the seconds one run took, or "fail"
 messaging() {
 	timeout "$tmo" perf bench sched messaging "${msg[@]}" 2>&1 |
@@ -412,12 +426,13 @@ cyc_key() {
 # wpipe. -v prints every sample ("thread: cycle: latency"),
 # a few thousand lines, for exact percentiles: to the local file system,
 # not through 9p while the load runs, then gzipped into $SCX_OUT. Keys
-# L.KEY.R.* (KEY from cyc_key): the figures, and the ms the whole took,
-# the measuring tool's part and the load's stop (bash's clock:
-# $EPOCHREALTIME's digits alone are us).
+# L.KEY.R.* (KEY from cyc_key): the figures; next to the pipes, the KiB/s
+# written into them meanwhile (load_io(): stress-ng's workers live
+# throughout); and the ms the whole took, the measuring tool's part and
+# the load's stop (bash's clock: $EPOCHREALTIME's digits alone are us).
 cyclic() {
-	local L=$1 r=$2 m=$3 n=$mix_secs k f pg load desc t0 t1 t2 t3
-	local tool=cyclictest
+	local L=$1 r=$2 m=$3 n=$mix_secs k f pg load desc t0 t1 t2 t3 io0 ms
+	local tool=cyclictest pids=()
 
 	[[ $m = w* ]] && tool=wakelat
 	[[ $m = cpu || $m = wcpu ]] && n=$secs
@@ -433,6 +448,9 @@ cyclic() {
 	# still reaps it
 	disown "$pg"
 	sleep 1
+	[[ $m = *pipe ]] && mapfile -t pids < <(pgrep -g "$pg")
+	load_io "${pids[@]}"
+	io0=$IO
 	t1=${EPOCHREALTIME//[!0-9]/}
 	if [ "$tool" = wakelat ]; then
 		timeout "$tmo" "$wakelat" 2 1000 "$n" > "$f" 2>&1
@@ -441,7 +459,11 @@ cyclic() {
 			-i 1000 -D "${n}s" -v > "$f" 2>&1
 	fi
 	t2=${EPOCHREALTIME//[!0-9]/}
-	put "$k.${tool}_ms" $(((t2 - t1) / 1000))
+	load_io "${pids[@]}"
+	ms=$(((t2 - t1) / 1000))
+	put "$k.${tool}_ms" "$ms"
+	((${#pids[@]} && ms)) &&
+		put "$k.load_kib_s" $(((IO - io0) * 1000 / 1024 / ms))
 	# A load that ended early leaves the figures without their load.
 	# timeout, the group's leader, lives as long as the load's own
 	# process: a builtin checks it, where a process started now would

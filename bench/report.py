@@ -49,6 +49,8 @@ MIXES = (("cpu", "cyc", "CPU hogs", "stress-ng --cpu 2"),
          ("wcpu", "wake_cpu", "CPU hogs", None),
          ("wpipe", "wake_pipe", "pipes", None))
 CYC_STATS = ("avg_us", "p99_us", "max_us")
+# next to the pipes, the KiB/s written into them meanwhile
+LOAD_STAT = "load_kib_s"
 # next to the CPU hogs, ours' p99 and max at most these times EEVDF's
 GOAL_CYC_P99_EEVDF = 1.0
 GOAL_CYC_MAX_EEVDF = 1.5
@@ -264,7 +266,7 @@ def sched_results(raw, par, s, work):
         c = {"samples": sum(
             num(v) or 0 for k, v in raw.items()
             if k.startswith(f"{s}.{word}.") and k.endswith(".samples"))}
-        for k in CYC_STATS:
+        for k in CYC_STATS + (LOAD_STAT,):
             c[k + "_runs"], c[k] = runs(f"{s}.{word}.", "." + k)
         # the rounds whose load ended before cyclictest did, or still ran
         # 5 s after its KILL
@@ -384,7 +386,7 @@ def main():
 
     # the cyclictest keys: "p99_us" (CPU hogs), "msg_p99_us"...
     cyc_keys = {cyc_key(mix, k): (mix, k) for mix, _, _, _ in MIXES
-                for k in CYC_STATS}
+                for k in CYC_STATS + (LOAD_STAT,)}
 
     def wl(s, key):
         r = S[s]
@@ -675,6 +677,11 @@ def write_md(path, doc):
                 f"wake-up latency {k[:3]}, us, median of {nr:.0f} "
                 "(lower is better)", cyc_key(mix, k),
                 lambda r, mix=mix, k=k: cyc_of(r, mix).get(k), 0)
+        if any(cyc_of(S[s], mix).get(LOAD_STAT) for s in SCHEDS):
+            row(f"{load}, next to {tool(mix)}: KiB/s written into its "
+                f"pipes meanwhile, median of {nr:.0f} (higher is better)",
+                cyc_key(mix, LOAD_STAT),
+                lambda r, mix=mix: cyc_of(r, mix).get(LOAD_STAT), 0)
     row(f"stress-ng --cpu 4, {fmt(m['cpu_mix_secs'], 0)} s: bogo ops/s, "
         f"median of {nr:.0f} (higher is better)", "cpu",
         lambda r: r["cpu_bogo_ops_s"], 0)
