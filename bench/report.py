@@ -51,6 +51,7 @@ MIXES = (("cpu", "cyc", "CPU hogs", "stress-ng --cpu 2"),
 CYC_STATS = ("avg_us", "p99_us", "max_us")
 # next to the pipes, the KiB/s written into them meanwhile
 LOAD_STAT = "load_kib_s"
+MIX_STATS = CYC_STATS + (LOAD_STAT,)
 # next to the CPU hogs, ours' p99 and max at most these times EEVDF's
 GOAL_CYC_P99_EEVDF = 1.0
 GOAL_CYC_MAX_EEVDF = 1.5
@@ -266,7 +267,7 @@ def sched_results(raw, par, s, work):
         c = {"samples": sum(
             num(v) or 0 for k, v in raw.items()
             if k.startswith(f"{s}.{word}.") and k.endswith(".samples"))}
-        for k in CYC_STATS + (LOAD_STAT,):
+        for k in MIX_STATS:
             c[k + "_runs"], c[k] = runs(f"{s}.{word}.", "." + k)
         # the rounds whose load ended before cyclictest did, or still ran
         # 5 s after its KILL
@@ -386,7 +387,7 @@ def main():
 
     # the cyclictest keys: "p99_us" (CPU hogs), "msg_p99_us"...
     cyc_keys = {cyc_key(mix, k): (mix, k) for mix, _, _, _ in MIXES
-                for k in CYC_STATS + (LOAD_STAT,)}
+                for k in MIX_STATS}
 
     def wl(s, key):
         r = S[s]
