@@ -12,7 +12,8 @@
 # round so that a drift of the (shared, emulating) host hits all alike;
 # each sched_ext scheduler is loaded afresh for its turn:
 #   messaging   perf bench sched messaging $BENCH_MSG, 3 times a turn,
-#               and the user-space scheduler's CPU time over each run
+#               and the user-space scheduler's CPU time and decisions
+#               over each run (from a stats record before to one after)
 #   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
 #   cpu mix     stress-ng --cpu 4 for $BENCH_CPU_SECS s, once a turn:
 #               bogo ops/s
@@ -230,6 +231,18 @@ fresh_stats() {
 	return 1
 }
 
+# run_mark L: "DECISIONS CPU_NS", the tasks L has dispatched from user
+# space by its first stats record from now on, and its CPU time as it
+# comes: read before and after a run, they count the run's decisions and
+# the CPU they took (the scheduler is idle while it waits for the record)
+run_mark() {
+	local cnt=submitted
+
+	[ "$1" = peer ] && cnt=disp
+	fresh_stats "$1" || note "$1: no stats line around a messaging run"
+	echo "$(ustat "$1" $cnt) $(cpu_ns "$sched_pid")"
+}
+
 # alive L WHAT: is the scheduler of L still in charge? Records the first loss.
 alive() {
 	[ "$1" = eevdf ] && return 0
@@ -372,18 +385,21 @@ pipe() {
 
 # turn L R: L's turn in round R of part 1
 turn() {
-	local L=$1 r=$2 i t c m k what
+	local L=$1 r=$2 i t c m k what s0 s1
 
 	if [ "$L" != eevdf ] && ! start_sched "$L"; then
 		put "$L.messaging.$r.1" fail
 		return
 	fi
 	for i in $(seq "$msg_per_turn"); do
-		[ "$L" = eevdf ] || c=$(cpu_ns "$sched_pid")
+		[ "$L" = eevdf ] || s0=$(run_mark "$L")
 		t=$(messaging)
 		put "$L.messaging.$r.$i" "$t"
-		[ "$L" = eevdf ] ||
-			put "$L.msgcpu.$r.$i" "$(sub "$c" "$(cpu_ns "$sched_pid")")"
+		if [ "$L" != eevdf ]; then
+			s1=$(run_mark "$L")
+			put "$L.msgcpu.$r.$i" "$(sub "${s0#* }" "${s1#* }")"
+			put "$L.msgtasks.$r.$i" "$(sub "${s0% *}" "${s1% *}")"
+		fi
 		alive "$L" "messaging, round $r"
 	done
 	what="messaging $(grep "^$L.messaging.$r\." "$raw" | cut -d= -f2 |
