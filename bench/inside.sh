@@ -231,10 +231,10 @@ fresh_stats() {
 	return 1
 }
 
-# run_mark L: "DECISIONS CPU_NS", the tasks L has dispatched from user
-# space by its first stats record from now on, and its CPU time as it
-# comes: read before and after a run, they count the run's decisions and
-# the CPU they took (the scheduler is idle while it waits for the record)
+# run_mark L: "DECISIONS CPU_NS": once L prints a new stats record, the
+# tasks it has dispatched from user space by then, and its CPU time. Read
+# before and after a run, they give the run's decisions and the CPU they
+# took; L idles while it waits for the record.
 run_mark() {
 	local cnt=submitted
 
