@@ -239,7 +239,7 @@ run_mark() {
 	local cnt=submitted
 
 	[ "$1" = peer ] && cnt=disp
-	fresh_stats "$1" || note "$1: no stats line around a messaging run"
+	fresh_stats "$1" || note "$1: no stats line around a messaging run" >&2
 	echo "$(ustat "$1" $cnt) $(cpu_ns "$sched_pid")"
 }
 
@@ -385,14 +385,16 @@ pipe() {
 
 # turn L R: L's turn in round R of part 1
 turn() {
-	local L=$1 r=$2 i t c m k what s0 s1
+	local L=$1 r=$2 i t c m k what s0 s1=
 
 	if [ "$L" != eevdf ] && ! start_sched "$L"; then
 		put "$L.messaging.$r.1" fail
 		return
 	fi
+	# each run's closing mark opens the next: nothing runs in between
+	[ "$L" = eevdf ] || s1=$(run_mark "$L")
 	for i in $(seq "$msg_per_turn"); do
-		[ "$L" = eevdf ] || s0=$(run_mark "$L")
+		s0=$s1
 		t=$(messaging)
 		put "$L.messaging.$r.$i" "$t"
 		if [ "$L" != eevdf ]; then
