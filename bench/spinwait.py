@@ -29,7 +29,7 @@ def main():
         if not m:
             continue
         cpu, task, us, fn = m.group(1), m.group(2), float(m.group(3)), m.group(4)
-        task = re.sub(r'[-/]?\d*-\d+$|/\d+$', '', task)
+        task = task.rsplit('-', 1)[0].rstrip('-')  # comm-pid
         if fn == SPIN:
             waits.append(us)
             by_task[task] += us
