@@ -23,7 +23,7 @@ TESTS+=(
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
-	"flood      600  20000 runnable threads: median <= 1.5x EEVDF's time, probes in 5 s, attached"
+	"flood      600  20000 runnable threads: median <= 1.5x EEVDF's time, slowest probes <= 2x, attached"
 )
 
 # sigkill ------------------------------------------------------------------
@@ -390,8 +390,12 @@ t_error_exit_run() {
 # the whole flood (creating, running and joining them) timed under EEVDF,
 # then under the scheduler, in the same boot, FLOOD_ROUNDS times: one run
 # of either varies by a third from the next. Meanwhile a probe (a fresh
-# process) starts every second and must end within 5 s.
-FLOOD_NR=20000 FLOOD_LOOPS=60000 FLOOD_ROUNDS=3
+# process) starts every 0.25 s; the slowest ones come as the threads are
+# released, which a probe a second can miss. Each round's slowest probe is
+# compared with EEVDF's in the same boot, as the flood time is: in the VM
+# EEVDF's own ranges from 0.9 to 5.8 s, so a fixed bound would measure the
+# host. A probe near the watchdog's 30 s fails whatever EEVDF did.
+FLOOD_NR=20000 FLOOD_LOOPS=60000 FLOOD_ROUNDS=3 FLOOD_PROBE_MAX_MS=15000
 
 t_flood_setup() {
 	[ -x "$FLOOD" ] || skip "no flood program (SCX_SELFTEST_BIN)"
@@ -411,7 +415,7 @@ flood_probed() {
 	while alive "$pid"; do
 		probe_ms
 		[ "$PROBE_MS" -gt "$WORST_MS" ] && WORST_MS=$PROBE_MS
-		nap 1
+		nap 0.25
 	done
 	wait "$pid" || fail "flood failed"
 	read -r FLOOD_MS < "$TDIR/flood.out"
@@ -426,15 +430,17 @@ median() {
 }
 
 t_flood_run() {
-	local r eevdf=() ours=() worst=0 e
+	local r eevdf=() ours=() eworst=() oworst=() worst=0 e ew
 
 	for ((r = 1; r <= FLOOD_ROUNDS; r++)); do
 		flood_probed
 		eevdf+=("$FLOOD_MS")
+		eworst+=("$WORST_MS")
 		tdiag "EEVDF: $FLOOD_MS ms, slowest probe $WORST_MS ms"
 		sched_start -j -i 1
 		flood_probed
 		ours+=("$FLOOD_MS")
+		oworst+=("$WORST_MS")
 		[ "$WORST_MS" -gt "$worst" ] && worst=$WORST_MS
 		tdiag "scx_userland: $FLOOD_MS ms, slowest probe $WORST_MS ms"
 		wait_until 20 is_ours || fail "not attached 20 s after the flood"
@@ -443,10 +449,15 @@ t_flood_run() {
 		file_lines "$SCHED_ERR"
 		tdiag "stderr: ${LINES[*]}"
 	done
+	median "${eworst[@]}"; ew=$MEDIAN
+	median "${oworst[@]}"
+	tdiag "slowest probes, median: $MEDIAN ms, $((MEDIAN * 100 / ew))% of EEVDF's $ew ms"
+	[ "$worst" -le $FLOOD_PROBE_MAX_MS ] || fail "a probe took $worst ms"
+	[ "$MEDIAN" -le $((ew * 2)) ] ||
+		fail "slowest probes $MEDIAN ms, more than 2x EEVDF's $ew ms"
 	median "${eevdf[@]}"; e=$MEDIAN
 	median "${ours[@]}"
 	tdiag "median: $MEDIAN ms, $((MEDIAN * 100 / e))% of EEVDF's $e ms"
-	[ "$worst" -le 5000 ] || fail "a probe took $worst ms"
 	[ $((MEDIAN * 2)) -le $((e * 3)) ] ||
 		fail "$MEDIAN ms, more than 1.5x EEVDF's $e ms"
 }
