@@ -112,12 +112,6 @@ hotplug_step() {
 	sched_check "after cpu1 online=$1"
 }
 
-reenabled() {
-	enseq
-	[ "$ENSEQ" -gt "$1" ] || return 1
-	is_ours
-}
-
 t_hotplug_cleanup() {
 	local v
 

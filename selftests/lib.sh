@@ -267,12 +267,23 @@ up_or_dead() {
 	is_ours
 }
 
+# reenabled SEQ: ours is enabled, and enable_seq has moved past SEQ; the
+# kernel bumps it only after the state reads "enabled"
+reenabled() {
+	enseq
+	[ "$ENSEQ" -gt "$1" ] || return 1
+	is_ours
+}
+
 # sched_start ARGS...: start scx_userland in the background (output in
 # $TDIR/schedN.out and .err, N counting the starts of the test, or stdout
 # to $SCHED_TO if set; pid in SCHED_PID) and wait until it is enabled
 sched_start() {
+	local seq0
+
 	NSCHED=$((${NSCHED:-0} + 1))
 	SCHED_OUT=$TDIR/sched$NSCHED.out SCHED_ERR=$TDIR/sched$NSCHED.err
+	enseq; seq0=$ENSEQ
 	"$SCX" "$@" > "${SCHED_TO:-$SCHED_OUT}" 2> "$SCHED_ERR" &
 	SCHED_PID=$!
 	echo "$SCHED_PID" >> "$TDIR/sched.pids"
@@ -282,6 +293,9 @@ sched_start() {
 		wait "$SCHED_PID"
 		fail "scx_userland $* exited with $? while loading"
 	}
+	# a test that reads enable_seq next must see this enable counted
+	wait_until 10 reenabled "$seq0" ||
+		fail "enabled, but enable_seq still $ENSEQ 10 s later"
 	now; tdiag "scx_userland $* enabled in $((NOW - t0)) ms"
 }
 
