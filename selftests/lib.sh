@@ -261,18 +261,19 @@ ticked() {
 
 # ---- the scheduler ----------------------------------------------------
 
-# up_or_dead: our scheduler is enabled, or it died trying
-up_or_dead() {
-	alive "$SCHED_PID" || return 0
-	is_ours
-}
-
 # reenabled SEQ: ours is enabled, and enable_seq has moved past SEQ; the
 # kernel bumps it only after the state reads "enabled"
 reenabled() {
 	enseq
 	[ "$ENSEQ" -gt "$1" ] || return 1
 	is_ours
+}
+
+# up_or_dead SEQ: our scheduler is enabled and counted (reenabled SEQ), or
+# it died trying; a test that reads enable_seq next sees this enable
+up_or_dead() {
+	alive "$SCHED_PID" || return 0
+	reenabled "$1"
 }
 
 # sched_start ARGS...: start scx_userland in the background (output in
@@ -288,14 +289,12 @@ sched_start() {
 	SCHED_PID=$!
 	echo "$SCHED_PID" >> "$TDIR/sched.pids"
 	now; local t0=$NOW
-	wait_until 30 up_or_dead || fail "not enabled after 30 s (state $STATE)"
+	wait_until 30 up_or_dead "$seq0" ||
+		fail "not enabled after 30 s (state $STATE, enable_seq $ENSEQ)"
 	alive "$SCHED_PID" || {
 		wait "$SCHED_PID"
 		fail "scx_userland $* exited with $? while loading"
 	}
-	# a test that reads enable_seq next must see this enable counted
-	wait_until 10 reenabled "$seq0" ||
-		fail "enabled, but enable_seq still $ENSEQ 10 s later"
 	now; tdiag "scx_userland $* enabled in $((NOW - t0)) ms"
 }
 
