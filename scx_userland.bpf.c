@@ -1044,7 +1044,11 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 
 void BPF_STRUCT_OPS(userland_exit, struct scx_exit_info *ei)
 {
+	struct ul_enq_rec wake = {};
+
 	UEI_RECORD(uei, ei);
+	/* user space may sleep on the ring with nothing to wake it: pid 0 */
+	bpf_ringbuf_output(&enqueued, &wake, sizeof(wake), BPF_RB_FORCE_WAKEUP);
 }
 
 SCX_OPS_DEFINE(userland_ops,

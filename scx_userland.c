@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -135,6 +136,7 @@ static unsigned int nr_queued;
 static __u64 vtime_now;		/* the BPF side's, as last read */
 static struct ul_ustats ustats;
 static sig_atomic_t exit_req;
+static int wake_fd = -1;	/* in the loop's epoll set: on_signal() */
 
 /* Wrapping comparison of two clock or vtime values, as the kernel's. */
 static inline bool time_before(__u64 a, __u64 b)
@@ -232,12 +234,16 @@ static void queue_remove(struct ul_task *t)
 /* ring_buffer_sample_fn: decode one record into the tree. */
 static int on_enqueued(void *ctx, void *data, size_t size)
 {
+	const struct ul_enq_rec *rec = data;
+
+	if (size >= sizeof(*rec) && !rec->pid)
+		return 0;	/* ops.exit()'s wake-up, no task */
 	ustats.consumed++;
-	if (size < sizeof(struct ul_enq_rec)) {
+	if (size < sizeof(*rec)) {
 		ustats.short_rec++;
 		return 0;
 	}
-	queue_push(data);
+	queue_push(rec);
 	return 0;
 }
 
@@ -986,9 +992,17 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, args);
 }
 
+/*
+ * Also wake the loop: a signal that comes after its last test of exit_req
+ * but before it sleeps would otherwise wait for the next record.
+ */
 static void on_signal(int sig)
 {
+	__u64 one = 1;
+
 	WRITE_ONCE(exit_req, 1);
+	if (wake_fd >= 0)
+		write(wake_fd, &one, sizeof(one));
 }
 
 /* The clear refusals: not root, no sched_ext, someone else loaded. */
@@ -1068,6 +1082,26 @@ static int tell_pid(struct scx_userland *skel)
  * One attachment of the scheduler, until a signal or an exit of the BPF
  * side. Returns 0, or -1 if the rings could not be set up.
  */
+/*
+ * The loop sleeps on the ring's epoll set @efd with no timeout, as a timer
+ * armed for every sleep costs about what the sleep does. Besides a record,
+ * a signal wakes it, through wake_fd, added here; and the scheduler's exit,
+ * as ops.exit() sends a record.
+ */
+static int wake_fd_add(int efd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev.data.fd = wake_fd;
+	if (wake_fd < 0 || epoll_ctl(efd, EPOLL_CTL_ADD, wake_fd, &ev)) {
+		fprintf(stderr, "scx_userland: cannot set up a wake-up fd: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int run(struct scx_userland *skel)
 {
 	struct user_ring_buffer *urb = NULL;
@@ -1087,6 +1121,8 @@ static int run(struct scx_userland *skel)
 		goto out;
 	}
 	efd = ring_buffer__epoll_fd(rb);
+	if (wake_fd_add(efd))
+		goto out;
 
 	/* Give back what loading used, then fault in and lock the rest. */
 	malloc_trim(0);
@@ -1127,7 +1163,7 @@ static int run(struct scx_userland *skel)
 			sched_yield();
 		} else {
 			/* the ring wakes us when it goes non-empty */
-			epoll_wait(efd, &ev, 1, 100);
+			epoll_wait(efd, &ev, 1, -1);
 		}
 	}
 
@@ -1136,6 +1172,10 @@ static int run(struct scx_userland *skel)
 	print_final(skel);
 	ret = 0;
 out:
+	if (wake_fd >= 0) {
+		close(wake_fd);
+		wake_fd = -1;
+	}
 	user_ring_buffer__free(urb);
 	ring_buffer__free(rb);
 	return ret;

@@ -15,6 +15,7 @@ TESTS+=(
 	"load        60  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line, disabled"
 	"bad_input   90  bad options, not root, second instance: one-line error, nothing loaded"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
+	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
 )
 
 # load ---------------------------------------------------------------------
@@ -225,4 +226,35 @@ t_stats_run() {
 stats_json() { count_out '{*'; [ "$N" -ge "$1" ]; }
 
 # on its own; vm_tests.sh sources this file for its tests only
+# quiet --------------------------------------------------------------------
+# With nothing to decide, the scheduler thread sleeps until a record, a
+# signal or the scheduler's exit wakes it, with no timeout: over 5 s of an
+# idle machine, whose wake-ups run at once on idle CPUs, it may wake a few
+# times, not every 100 ms (about 50, with the timeout it once slept with).
+# Each sleep is a voluntary context switch of that thread.
+t_quiet_run() {
+	local n0 n1
+
+	sched_start -i 0
+	nap 1
+	vcsw "$SCHED_PID"; n0=$V
+	nap 5
+	vcsw "$SCHED_PID"; n1=$V
+	sched_check
+	sched_stop
+	tdiag "the scheduler thread woke $((n1 - n0)) times in 5 s"
+	[ $((n1 - n0)) -le 20 ] || fail "$((n1 - n0)) wake-ups in 5 s of idle"
+}
+
+# vcsw TID: voluntary context switches of thread TID into V
+vcsw() {
+	local k v
+
+	V=
+	while read -r k v; do
+		[ "$k" = voluntary_ctxt_switches: ] && V=$v
+	done < "/proc/$1/task/$1/status"
+	[ -n "$V" ] || fail "no voluntary_ctxt_switches for $1"
+}
+
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
