@@ -999,11 +999,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
  */
 static void on_signal(int sig)
 {
-	__u64 one = 1;
-
 	WRITE_ONCE(exit_req, 1);
 	if (wake_fd >= 0)
-		write(wake_fd, &one, sizeof(one));
+		eventfd_write(wake_fd, 1);
 }
 
 /* The clear refusals: not root, no sched_ext, someone else loaded. */
@@ -1080,10 +1078,6 @@ static int tell_pid(struct scx_userland *skel)
 }
 
 /*
- * One attachment of the scheduler, until a signal or an exit of the BPF
- * side. Returns 0, or -1 if the rings could not be set up.
- */
-/*
  * The loop sleeps on the ring's epoll set @efd with no timeout, as a timer
  * armed for every sleep costs about what the sleep does. Besides a record,
  * a signal wakes it, through wake_fd, added here; and the scheduler's exit,
@@ -1103,6 +1097,10 @@ static int wake_fd_add(int efd)
 	return 0;
 }
 
+/*
+ * One attachment of the scheduler, until a signal or an exit of the BPF
+ * side. Returns 0, or -1 if the rings could not be set up.
+ */
 static int run(struct scx_userland *skel)
 {
 	struct user_ring_buffer *urb = NULL;
