@@ -22,9 +22,8 @@
  *   3. Tell the BPF side how many tasks wait here and that a round went
  *      by (its heartbeat hands the CPUs back to the kernel when rounds
  *      stop). Tasks left in the tree: sched_yield() so that the kernel
- *      drains the user ring and runs them. None left: another round if
- *      records came meanwhile, else sleep in epoll_wait() on the ring
- *      until the kernel sends more.
+ *      drains the user ring and runs them. None left: sleep in
+ *      epoll_wait() on the ring until the kernel sends more.
  *
  * Nothing is allocated on that path, and it does no stdio: a thread of its
  * own prints the stats. Nodes come from a fixed pool, and all memory is
@@ -1107,9 +1106,8 @@ static int run(struct scx_userland *skel)
 	struct ring_buffer *rb = NULL;
 	struct epoll_event ev;
 	struct bpf_link *link;
-	enum { NEXT_ROUND, NEXT_YIELD, NEXT_SLEEP } next;
 	pthread_t stats_thread;
-	struct ring *ring;
+	bool busy;
 	int efd, ret = -1;
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.enqueued), on_enqueued,
@@ -1120,7 +1118,6 @@ static int run(struct scx_userland *skel)
 			strerror(errno));
 		goto out;
 	}
-	ring = ring_buffer__ring(rb, 0);
 	efd = ring_buffer__epoll_fd(rb);
 	if (wake_fd_add(efd))
 		goto out;
@@ -1152,26 +1149,20 @@ static int run(struct scx_userland *skel)
 		/* what the heartbeat and the slice length go by */
 		WRITE_ONCE(skel->bss->user_queued, nr_queued);
 		WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
-		/*
-		 * Tasks left here: yield, so that the kernel drains the user
-		 * ring and runs them. None left: records sent meanwhile need
-		 * no syscall; with the ring empty, sleep until it is not.
-		 */
-		if (nr_queued) {
-			next = NEXT_YIELD;
+		busy = nr_queued;
+		if (busy)
 			ustats.yields++;
-		} else if (ring__avail_data_size(ring)) {
-			next = NEXT_ROUND;
-		} else {
-			next = NEXT_SLEEP;
+		else
 			ustats.sleeps++;
-		}
 		round_end();
 
-		if (next == NEXT_YIELD)
+		if (busy) {
+			/* let the kernel drain the user ring and run them */
 			sched_yield();
-		else if (next == NEXT_SLEEP)
+		} else {
+			/* the ring wakes us when it goes non-empty */
 			epoll_wait(efd, &ev, 1, -1);
+		}
 	}
 
 	bpf_link__destroy(link);
