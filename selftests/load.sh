@@ -225,7 +225,6 @@ t_stats_run() {
 
 stats_json() { count_out '{*'; [ "$N" -ge "$1" ]; }
 
-# on its own; vm_tests.sh sources this file for its tests only
 # quiet --------------------------------------------------------------------
 # With nothing to decide, the scheduler thread sleeps until a record, a
 # signal or the scheduler's exit wakes it, with no timeout: over 5 s of an
@@ -257,4 +256,5 @@ vcsw() {
 	[ -n "$V" ] || fail "no voluntary_ctxt_switches for $1"
 }
 
+# on its own; vm_tests.sh sources this file for its tests only
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
