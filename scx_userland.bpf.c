@@ -4,6 +4,7 @@
  * This is the BPF half; scx_userland.c is the policy.
  *
  *   ops.select_cpu()  an idle CPU and nothing waiting: run there at once
+ *                     (a woken task pinned to a busy CPU: place_pinned())
  *   ops.enqueue()     the "enqueued" BPF_MAP_TYPE_RINGBUF (struct
  *                     ul_enq_rec), which user space reads in place: no
  *                     syscall, no copy; ring full: FALLBACK_DSQ (FIFO)
@@ -560,6 +561,37 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	return true;
 }
 
+/*
+ * @p woke up, may run on one CPU only, and no task waits for a decision or
+ * a CPU: there is no order to decide and no CPU to choose. Its place is
+ * the one user space would give it (scx_userland.c's charge()): the vtime
+ * it has reached, but no lower than one slice below vtime_now. The
+ * decision would have to preempt that CPU anyway (hurry_usersched()), so
+ * rather than cutting it for the scheduler task and running the decision
+ * after it, cut it once, for @p. Not with -f.
+ */
+static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
+			 u64 enq_flags)
+{
+	u64 vtime = task_vtime(p, tctx), floor = vtime_now - slice_ns;
+	s32 cpu = scx_bpf_task_cpu(p);
+
+	if (full_user || !(enq_flags & SCX_ENQ_WAKEUP) ||
+	    p->nr_cpus_allowed != 1 || !nothing_waits() ||
+	    READ_ONCE(user_queued))
+		return false;
+	tctx->vtime = time_before(vtime, floor) ? floor : vtime;
+	tctx->exec_base = p->se.sum_exec_runtime;
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(1), tctx->vtime,
+				 enq_flags);
+	stat_inc(placed);
+	if (cpu_ran_ns(cpu)) {
+		cut_slice(cpu);
+		stat_inc(wake_preempts);
+	}
+	return true;
+}
+
 void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx;
@@ -621,6 +653,8 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		requeue(p, tctx, enq_flags);
 		return;
 	}
+	if (tctx && place_pinned(p, tctx, enq_flags))
+		return;
 	if (tctx && send_to_user(p, tctx, enq_flags)) {
 		stat_inc(enq_user);
 		return;

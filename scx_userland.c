@@ -753,7 +753,8 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 {
 	struct ul_out o = { .buf = buf, .size = size };
 	__u64 events = s->k.enq_user + s->k.direct + s->k.enq_usersched +
-		       s->k.enq_fallback + s->k.kthread + s->k.requeued;
+		       s->k.enq_fallback + s->k.kthread + s->k.requeued +
+		       s->k.placed;
 	__u64 share = events ? s->k.enq_user * 1000 / events : 0;
 	__u64 cpu = per_sec(s->cpu_ns, s->elapsed_ns) / 1000000;
 	char fields[UL_NR_PROBLEMS][40], n[5][16];
@@ -767,12 +768,12 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 	    (unsigned long long)share / 10, (unsigned long long)share % 10,
 	    (unsigned long long)s->u.submitted);
 	out(&o,
-	    "  the others: direct %s  requeued %s  kthread %s  enq_usersched %s  enq_fallback %s\n",
+	    "  the others: direct %s  placed %s  requeued %s  kthread %s  enq_usersched %s\n",
 	    fmt_num(n[0], sizeof(n[0]), s->k.direct),
-	    fmt_num(n[1], sizeof(n[1]), s->k.requeued),
-	    fmt_num(n[2], sizeof(n[2]), s->k.kthread),
-	    fmt_num(n[3], sizeof(n[3]), s->k.enq_usersched),
-	    fmt_num(n[4], sizeof(n[4]), s->k.enq_fallback));
+	    fmt_num(n[1], sizeof(n[1]), s->k.placed),
+	    fmt_num(n[2], sizeof(n[2]), s->k.requeued),
+	    fmt_num(n[3], sizeof(n[3]), s->k.kthread),
+	    fmt_num(n[4], sizeof(n[4]), s->k.enq_usersched));
 	line_start = o.len;
 	out(&o, "  cpu %llu.%llu%%  wait over the run ",
 	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
@@ -819,6 +820,7 @@ static int format_json(char *buf, size_t size, const struct ul_snap *s,
 		{ "kept", k->kept },
 		{ "requeued", k->requeued },
 		{ "pinned_here", k->pinned_here },
+		{ "placed", k->placed },
 		{ "consumed", u->consumed },
 		{ "submitted", u->submitted },
 		{ "queued", s->queued },

@@ -18,8 +18,9 @@ TESTS+=(
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
 	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 	"pipes       60  stress-ng --pipe, a pair per CPU for 3 s: preempts < enq_user / 2"
-	"pin_wakeup  60  300 naps on CPU 0 under hogs, the scheduler on the last CPU: wake_preempts >= 100"
-	"pin_here    60  300 naps on CPU 0 under hogs, the scheduler free: it runs on CPU 0 (pinned_here >= 150)"
+	"pin_placed  60  300 naps on CPU 0 under hogs: placed by the BPF side (>= 150), each cuts CPU 0"
+	"pin_wakeup  60  the same with -f, the scheduler on the last CPU: wake_preempts >= 100"
+	"pin_here    60  the same with -f, the scheduler free: it runs on CPU 0 (pinned_here >= 150)"
 )
 
 # idle ---------------------------------------------------------------------
@@ -79,14 +80,16 @@ pingpong() {
 	done
 }
 
-# naps_under_hogs N [CPU [SCHED_CPU]]: with a hog per CPU, a task (pinned
-# to CPU if given) naps 10 ms N times and must finish, the scheduler pinned
-# to SCHED_CPU if given; the scheduler's final line is left in FINAL
+# naps_under_hogs [-f] N [CPU [SCHED_CPU]]: with a hog per CPU, a task
+# (pinned to CPU if given) naps 10 ms N times and must finish, the scheduler
+# (with -f if given) pinned to SCHED_CPU if given; the scheduler's final line
+# is left in FINAL
 naps_under_hogs() {
-	local i sp
+	local i sp opts=(-j -i 0)
 
+	[ "$1" = -f ] && { opts+=(-f); shift; }
 	NCPU=$(nproc)
-	sched_start -j -i 0
+	sched_start "${opts[@]}"
 	[ -n "${3:-}" ] && pin "$3" "$SCHED_PID"
 	spins "$NCPU"
 	( for ((i = 0; i < $1; i++)); do nap 0.01 || :; done ) &
@@ -170,31 +173,50 @@ t_pipes_run() {
 		fail "preempts $V for $eu enqueues: pipe partners cut CPUs for the scheduler"
 }
 
-# pin_wakeup ---------------------------------------------------------------
+# pin_placed ---------------------------------------------------------------
 # One hog per CPU keeps every CPU busy while a task pinned to CPU 0 naps and
-# wakes 300 times. Only CPU 0 may run it: once decided, it would wait there
-# for a hog's slice to end, so the decision preempts CPU 0 (wake_preempts).
-# A decision that CPU 0 drains itself needs no preemption, so the scheduler
-# is pinned to the last CPU, where it drains nearly all of them. The napper
-# must finish, and wake_preempts must reach a third of the wake-ups; 0 when
-# the decision does not preempt. Unpinned, the scheduler often ran on CPU 0
-# and the count depended on where it ran: 5-45 per 300 wake-ups.
+# wakes 300 times. Only CPU 0 may run it, and mostly no task waits: the BPF
+# side places it in the shared DSQ itself (placed) and cuts CPU 0 for it
+# (wake_preempts), with no trip through user space. Half the wake-ups at
+# least; 0 before place_pinned(), which went through user space every time.
+t_pin_placed_run() {
+	local placed
+
+	naps_under_hogs 300 0
+	jget "$FINAL" placed
+	placed=$V
+	jget "$FINAL" wake_preempts
+	tdiag "placed $placed, wake_preempts $V of 300 naps"
+	[ "$placed" -ge 150 ] || fail "placed $placed: the naps went through user space"
+	[ "$V" -ge 150 ] || fail "wake_preempts $V: the placed naps waited for a slice end"
+}
+
+# pin_wakeup ---------------------------------------------------------------
+# The same naps through user space (-f). Only CPU 0 may run the napper:
+# once decided, it would wait there for a hog's slice to end, so the
+# decision preempts CPU 0 (wake_preempts). A decision that CPU 0 drains
+# itself needs no preemption, so the scheduler is pinned to the last CPU,
+# where it drains nearly all of them. The napper must finish, and
+# wake_preempts must reach a third of the wake-ups; 0 when the decision does
+# not preempt. Unpinned, the scheduler often ran on CPU 0 and the count
+# depended on where it ran: 5-45 per 300 wake-ups.
 t_pin_wakeup_run() {
-	naps_under_hogs 300 0 $(($(nproc) - 1))
+	naps_under_hogs -f 300 0 $(($(nproc) - 1))
 	jget "$FINAL" wake_preempts
 	tdiag "wake_preempts $V"
 	[ "$V" -ge 100 ] || fail "wake_preempts $V: the pinned task hardly preempted"
 }
 
 # pin_here -----------------------------------------------------------------
-# The same naps with the scheduler free to run anywhere. A decision for the
-# pinned napper must preempt CPU 0 anyway, so the scheduler task, woken by
-# its record, runs on CPU 0 (pinned_here) rather than on another CPU, from
-# which its decision would need an interrupt to CPU 0. Half the wake-ups at
+# The same naps through user space (-f), the scheduler free to run
+# anywhere. A decision for the pinned napper must preempt CPU 0 anyway, so
+# the scheduler task, woken by its record, runs on CPU 0 (pinned_here)
+# rather than on another CPU, from which its decision would need an
+# interrupt to CPU 0. Half the wake-ups at
 # least; 263-274 of 300 in seven boots. Before f3aa88c the scheduler went to
 # an idle CPU or the busiest one, and the counter did not exist.
 t_pin_here_run() {
-	naps_under_hogs 300 0
+	naps_under_hogs -f 300 0
 	jget "$FINAL" wake_preempts
 	tdiag "wake_preempts $V"
 	jget "$FINAL" pinned_here

@@ -122,7 +122,7 @@ t_stats_run() {
 	local i l prev f v p wsum ksum nlines=0 bad
 	local fields=(enq_usersched enq_user enq_fallback kthread direct dispatched
 		stale not_queued exited bad_rec bad_vtime lag_capped usersched_runs
-		kicks preempts tick_cuts wake_preempts kept requeued pinned_here
+		kicks preempts tick_cuts wake_preempts kept requeued pinned_here placed
 		consumed submitted uring_full pool_full short_rec yields sleeps
 		dropped elapsed_us cpu_us)
 

@@ -830,11 +830,13 @@ static int test_final_report(void)
 	ok &= EXPECT(!strncmp(buf, want, strlen(want)));
 	ok &= EXPECT(strstr(buf, "cpu 1.0%"));
 	/* every kind of event is in the total */
-	s.k.requeued = 600;
+	s.k.placed = 200;
+	s.k.requeued = 400;
 	s.k.kthread = 400;
 	format_final(buf, sizeof(buf), &s);
 	ok &= EXPECT(strstr(buf, "250 of 2000 scheduling events (12.5%)"));
-	ok &= EXPECT(strstr(buf, "direct 700  requeued 600  kthread 400"));
+	ok &= EXPECT(strstr(buf, "direct 700  placed 200  requeued 400  kthread 400"));
+	s.k.placed = 0;
 	s.k.requeued = 0;
 	s.k.kthread = 0;
 	format_final(buf, sizeof(buf), &s);
@@ -870,7 +872,7 @@ static int test_json(void)
 		"enq_usersched", "enq_user", "enq_fallback", "kthread", "direct",
 		"dispatched", "stale", "not_queued", "exited", "bad_rec",
 		"bad_vtime", "lag_capped", "usersched_runs", "kicks", "preempts", "tick_cuts",
-		"wake_preempts", "kept", "requeued", "pinned_here", "consumed",
+		"wake_preempts", "kept", "requeued", "pinned_here", "placed", "consumed",
 		"submitted", "queued", "uring_full", "pool_full", "short_rec",
 		"yields", "sleeps", "dropped", "elapsed_us", "cpu_us",
 	};
