@@ -565,10 +565,11 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
  * @p woke up, may run on one CPU only, and no task waits for a decision or
  * a CPU: there is no order to decide and no CPU to choose. Its place is
  * the one user space would give it (scx_userland.c's charge()): the vtime
- * it has reached, but no lower than one slice below vtime_now. The
- * decision would have to preempt that CPU anyway (hurry_usersched()), so
- * rather than cutting it for the scheduler task and running the decision
- * after it, cut it once, for @p. Not with -f.
+ * it has reached, but no lower than one slice below vtime_now, its lag
+ * capped as a decision's is (cap_lag()). The decision would have to
+ * preempt that CPU anyway (hurry_usersched()), so rather than cutting it
+ * for the scheduler task and running the decision after it, cut it once,
+ * for @p. Not with -f.
  */
 static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
@@ -580,7 +581,8 @@ static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 	    p->nr_cpus_allowed != 1 || !nothing_waits() ||
 	    READ_ONCE(user_queued))
 		return false;
-	tctx->vtime = time_before(vtime, floor) ? floor : vtime;
+	/* nr_waiting() is 1: @p alone */
+	tctx->vtime = cap_lag(time_before(vtime, floor) ? floor : vtime, 1);
 	tctx->exec_base = p->se.sum_exec_runtime;
 	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(1), tctx->vtime,
 				 enq_flags);
