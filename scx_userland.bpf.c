@@ -4,10 +4,11 @@
  * This is the BPF half; scx_userland.c is the policy.
  *
  *   ops.select_cpu()  an idle CPU and nothing waiting: run there at once
- *                     (a woken task pinned to a busy CPU: place_pinned())
  *   ops.enqueue()     the "enqueued" BPF_MAP_TYPE_RINGBUF (struct
  *                     ul_enq_rec), which user space reads in place: no
- *                     syscall, no copy; ring full: FALLBACK_DSQ (FIFO)
+ *                     syscall, no copy; ring full: FALLBACK_DSQ (FIFO);
+ *                     woken, pinned to a busy CPU, nothing waiting:
+ *                     SHARED_DSQ at once (place_pinned())
  *   user space        orders tasks by weighted vtime, answers in batches
  *   ops.dispatch()    drains the "dispatched" BPF_MAP_TYPE_USER_RINGBUF
  *                     (struct ul_dsp_rec) into SHARED_DSQ, ordered by the

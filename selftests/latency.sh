@@ -18,7 +18,7 @@ TESTS+=(
 	"wakeup      60  a hog per CPU and a task waking 100 times: the scheduler preempts (>= 10)"
 	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 	"pipes       60  stress-ng --pipe, a pair per CPU for 3 s: preempts < enq_user / 2"
-	"pin_placed  60  300 naps on CPU 0 under hogs: placed by the BPF side (>= 150), each cuts CPU 0"
+	"pin_placed  60  300 naps on CPU 0 under hogs: placed by the BPF side, cutting CPU 0 (each >= 150)"
 	"pin_wakeup  60  the same with -f, the scheduler on the last CPU: wake_preempts >= 100"
 	"pin_here    60  the same with -f, the scheduler free: it runs on CPU 0 (pinned_here >= 150)"
 )
@@ -212,9 +212,9 @@ t_pin_wakeup_run() {
 # anywhere. A decision for the pinned napper must preempt CPU 0 anyway, so
 # the scheduler task, woken by its record, runs on CPU 0 (pinned_here)
 # rather than on another CPU, from which its decision would need an
-# interrupt to CPU 0. Half the wake-ups at
-# least; 263-274 of 300 in seven boots. Before f3aa88c the scheduler went to
-# an idle CPU or the busiest one, and the counter did not exist.
+# interrupt to CPU 0. Half the wake-ups at least; 263-274 of 300 in seven
+# boots. Before f3aa88c the scheduler went to an idle CPU or the busiest
+# one, and the counter did not exist.
 t_pin_here_run() {
 	naps_under_hogs -f 300 0
 	jget "$FINAL" wake_preempts
