@@ -7,8 +7,8 @@
  *   ops.enqueue()     the "enqueued" BPF_MAP_TYPE_RINGBUF (struct
  *                     ul_enq_rec), which user space reads in place: no
  *                     syscall, no copy; ring full: FALLBACK_DSQ (FIFO);
- *                     woken, pinned to a busy CPU, nothing waiting:
- *                     SHARED_DSQ at once (place_pinned())
+ *                     woken, pinned to a busy CPU, no task waiting for
+ *                     a decision: SHARED_DSQ at once (place_pinned())
  *   user space        orders tasks by weighted vtime, answers in batches
  *   ops.dispatch()    drains the "dispatched" BPF_MAP_TYPE_USER_RINGBUF
  *                     (struct ul_dsp_rec) into SHARED_DSQ, ordered by the
@@ -563,30 +563,33 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 }
 
 /*
- * @p woke up, may run on one CPU only, and no task waits for a decision or
- * a CPU: there is no order to decide and no CPU to choose. Its place is
- * the one user space would give it (scx_userland.c's charge()): the vtime
- * it has reached, but no lower than one slice below vtime_now, its lag
- * capped as a decision's is (cap_lag()). The decision would have to
- * preempt that CPU anyway (hurry_usersched()), so rather than cutting it
+ * @p woke up, may run on one CPU only, and no task waits for a decision (in
+ * the ring, in user space, or past a full ring): there is no order to
+ * decide, as SHARED_DSQ orders decided tasks by vtime, and no CPU to
+ * choose. Its place is the one user space would give it (scx_userland.c's
+ * charge()): the vtime it has reached, but no lower than one slice below
+ * vtime_now, its lag capped as a decision's is (cap_lag()). The decision
+ * would cut that CPU anyway (hurry_usersched()), so rather than cutting it
  * for the scheduler task and running the decision after it, cut it once,
- * for @p. Not with -f.
+ * for @p; the vtime order then decides who runs there. Not with -f.
  */
 static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
 {
 	u64 vtime = task_vtime(p, tctx), floor = vtime_now - slice_ns;
 	s32 cpu = scx_bpf_task_cpu(p);
+	u64 waiting;
 
 	if (full_user || !(enq_flags & SCX_ENQ_WAKEUP) ||
-	    p->nr_cpus_allowed != 1 || !nothing_waits() ||
-	    READ_ONCE(user_queued))
+	    p->nr_cpus_allowed != 1 || nr_user_waiting() ||
+	    (fallback_used && scx_bpf_dsq_nr_queued(FALLBACK_DSQ)))
 		return false;
-	/* nr_waiting() is 1: @p alone */
-	tctx->vtime = cap_lag(time_before(vtime, floor) ? floor : vtime, 1);
+	waiting = nr_waiting();
+	tctx->vtime = cap_lag(time_before(vtime, floor) ? floor : vtime,
+			      waiting);
 	tctx->exec_base = p->se.sum_exec_runtime;
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(1), tctx->vtime,
-				 enq_flags);
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(waiting),
+				 tctx->vtime, enq_flags);
 	stat_inc(placed);
 	if (cpu_ran_ns(cpu)) {
 		cut_slice(cpu);
