@@ -193,15 +193,17 @@ static u64 task_vtime(const struct task_struct *p, const struct task_ctx *tctx)
 }
 
 /*
- * Where scx_userland.c's charge() places @p once its slice ended: at the
- * vtime it has reached, but no lower than vtime_now.
+ * Where scx_userland.c's charge() places @p: at the vtime it has reached,
+ * but no lower than vtime_now, or than one slice below it if @p has just
+ * @woken up.
  */
 static u64 charged_vtime(const struct task_struct *p,
-			 const struct task_ctx *tctx)
+			 const struct task_ctx *tctx, bool woken)
 {
 	u64 vtime = task_vtime(p, tctx);
+	u64 floor = woken ? vtime_now - slice_ns : vtime_now;
 
-	return time_before(vtime, vtime_now) ? vtime_now : vtime;
+	return time_before(vtime, floor) ? floor : vtime;
 }
 
 /* A per-CPU kthread or kswapd: the kernel's own housekeeping. */
@@ -480,21 +482,31 @@ static s32 usersched_cpu(const struct task_struct *p, u64 enq_flags)
 }
 
 /*
+ * Insert @p into SHARED_DSQ without a trip through user space, where user
+ * space would place it (charged_vtime()), its lag capped as a decision's
+ * is, and make that its decided vtime.
+ */
+static void place(struct task_struct *p, struct task_ctx *tctx,
+		  u64 enq_flags, bool woken)
+{
+	u64 waiting = nr_waiting();
+
+	tctx->vtime = cap_lag(charged_vtime(p, tctx, woken), waiting);
+	tctx->exec_base = p->se.sum_exec_runtime;
+	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(waiting),
+				 tctx->vtime, enq_flags);
+}
+
+/*
  * @p's slice was cut (cut_slice()): it goes back to SHARED_DSQ as user
- * space would place a task whose slice ended (charged_vtime()), and that
- * becomes its decided vtime. Kept lower, a task cut again and again on a
- * busy CPU would fall further and further behind the others, and every
- * task that wakes up would wait behind it.
+ * space would place a task whose slice ended (place()). Kept lower, a task
+ * cut again and again on a busy CPU would fall further and further behind
+ * the others, and every task that wakes up would wait behind it.
  */
 static void requeue(struct task_struct *p, struct task_ctx *tctx,
 		    u64 enq_flags)
 {
-	u64 waiting = nr_waiting();
-
-	tctx->vtime = cap_lag(charged_vtime(p, tctx), waiting);
-	tctx->exec_base = p->se.sum_exec_runtime;
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(waiting),
-				 tctx->vtime, enq_flags);
+	place(p, tctx, enq_flags, false);
 	stat_inc(requeued);
 }
 
@@ -566,30 +578,21 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
  * @p woke up, may run on one CPU only, and no task waits for a decision (in
  * the ring, in user space, or past a full ring): there is no order to
  * decide, as SHARED_DSQ orders decided tasks by vtime, and no CPU to
- * choose. Its place is the one user space would give it (scx_userland.c's
- * charge()): the vtime it has reached, but no lower than one slice below
- * vtime_now, its lag capped as a decision's is (cap_lag()). The decision
- * would cut that CPU anyway (hurry_usersched()), so rather than cutting it
- * for the scheduler task and running the decision after it, cut it once,
- * for @p; the vtime order then decides who runs there. Not with -f.
+ * choose: place() it as user space would. The decision would cut that CPU
+ * anyway (hurry_usersched()), so rather than cutting it for the scheduler
+ * task and running the decision after it, cut it once, for @p; the vtime
+ * order then decides who runs there. Not with -f.
  */
 static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
 {
-	u64 vtime = task_vtime(p, tctx), floor = vtime_now - slice_ns;
 	s32 cpu = scx_bpf_task_cpu(p);
-	u64 waiting;
 
 	if (full_user || !(enq_flags & SCX_ENQ_WAKEUP) ||
 	    p->nr_cpus_allowed != 1 || nr_user_waiting() ||
 	    (fallback_used && scx_bpf_dsq_nr_queued(FALLBACK_DSQ)))
 		return false;
-	waiting = nr_waiting();
-	tctx->vtime = cap_lag(time_before(vtime, floor) ? floor : vtime,
-			      waiting);
-	tctx->exec_base = p->se.sum_exec_runtime;
-	scx_bpf_dsq_insert_vtime(p, SHARED_DSQ, task_slice(waiting),
-				 tctx->vtime, enq_flags);
+	place(p, tctx, enq_flags, true);
 	stat_inc(placed);
 	if (cpu_ran_ns(cpu)) {
 		cut_slice(cpu);
@@ -745,7 +748,7 @@ static u64 decided_vtime(const struct ul_dsp_rec *rec,
 
 	if (time_after(vtime, vtime_now + VTIME_MAX_AHEAD)) {
 		stat_inc(bad_vtime);
-		vtime = charged_vtime(p, tctx);
+		vtime = charged_vtime(p, tctx, false);
 	}
 	return cap_lag(vtime, waiting);
 }

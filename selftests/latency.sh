@@ -177,8 +177,9 @@ t_pipes_run() {
 # One hog per CPU keeps every CPU busy while a task pinned to CPU 0 naps and
 # wakes 300 times. Only CPU 0 may run it, and mostly no task waits for a
 # decision: the BPF side places it in the shared DSQ itself (placed) and
-# cuts CPU 0 for it (wake_preempts), with no trip through user space. Half the wake-ups at
-# least; 0 before place_pinned(), which went through user space every time.
+# cuts CPU 0 for it (wake_preempts), with no trip through user space. Half
+# the wake-ups at least; 0 before place_pinned(), which went through user
+# space every time.
 t_pin_placed_run() {
 	local placed
 
