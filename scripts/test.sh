@@ -76,7 +76,7 @@ if setup=$(SCX_KERNEL_SUITE=sid "$src/scripts/setup.sh" 2>&1); then
 	kernel=${setup##*KERNEL=}
 	echo "# kernel $kernel"
 	KERNEL=$kernel SCX_VM=1 vm_suite vm2 600 load weighted affinity pinned tiny_ring idle \
-		wakeup busy pin_wakeup pin_placed stopped error_exit
+		wakeup busy pin_wakeup pin_placed pin_pipes stopped error_exit
 else
 	printf '%s\n' "$setup" | sed 's/^/# /'
 	printf '1..1\nnot ok 1 set-up of the second kernel\n' | tee "$log/vm2.tap"

@@ -19,6 +19,7 @@ TESTS+=(
 	"busy        60  2 hogs per CPU for 3 s, decided tasks queued: preempts < enq_user / 3"
 	"pipes       60  stress-ng --pipe, a pair per CPU for 3 s: preempts < enq_user / 2"
 	"pin_placed  60  300 naps on CPU 0 under hogs: placed by the BPF side, cutting CPU 0 (each >= 150)"
+	"pin_pipes   60  the same next to pipes, decisions waiting: placed all the same (>= 150)"
 	"pin_wakeup  60  the same with -f, the scheduler on the last CPU: wake_preempts >= 100"
 	"pin_here    60  the same with -f, the scheduler free: it runs on CPU 0 (pinned_here >= 150)"
 )
@@ -80,18 +81,26 @@ pingpong() {
 	done
 }
 
-# naps_under_hogs [-f] N [CPU [SCHED_CPU]]: with a hog per CPU, a task
+# naps_under LOAD [-f] N [CPU [SCHED_CPU]]: with every CPU busy, a task
 # (pinned to CPU if given) naps 10 ms N times and must finish, the scheduler
-# (with -f if given) pinned to SCHED_CPU if given; the scheduler's final line
-# is left in FINAL
-naps_under_hogs() {
-	local i sp opts=(-j -i 0)
+# (with -f if given) pinned to SCHED_CPU if given. LOAD is "hogs", one per
+# CPU, or "pipes", a stress-ng pipe pair per CPU, whose wake-ups keep tasks
+# waiting for a decision. The scheduler's final line is left in FINAL.
+naps_under() {
+	local i sp load=$1 opts=(-j -i 0)
 
+	shift
 	[ "$1" = -f ] && { opts+=(-f); shift; }
 	NCPU=$(nproc)
 	sched_start "${opts[@]}"
 	[ -n "${3:-}" ] && pin "$3" "$SCHED_PID"
-	spins "$NCPU"
+	if [ "$load" = pipes ]; then
+		stress-ng --pipe "$NCPU" --timeout 90s --temp-path "$TDIR" \
+			> "$TDIR/stress.log" 2>&1 &
+		PIDS+=($!)
+	else
+		spins "$NCPU"
+	fi
 	( for ((i = 0; i < $1; i++)); do nap 0.01 || :; done ) &
 	sp=$!
 	[ -n "${2:-}" ] && pin "$2" "$sp"
@@ -109,7 +118,7 @@ naps_under_hogs() {
 # instead of waiting for a hog's slice to end. The napper must
 # finish, and preempts must grow by at least 10.
 t_wakeup_run() {
-	naps_under_hogs 100
+	naps_under hogs 100
 	jget "$FINAL" preempts
 	tdiag "preempts $V"
 	[ "$V" -ge 10 ] || fail "preempts $V: the woken scheduler never preempted"
@@ -183,13 +192,31 @@ t_pipes_run() {
 t_pin_placed_run() {
 	local placed
 
-	naps_under_hogs 300 0
+	naps_under hogs 300 0
 	jget "$FINAL" placed
 	placed=$V
 	jget "$FINAL" wake_preempts
 	tdiag "placed $placed, wake_preempts $V of 300 naps"
 	[ "$placed" -ge 150 ] || fail "placed $placed: the naps went through user space"
 	[ "$V" -ge 150 ] || fail "wake_preempts $V: the placed naps waited for a slice end"
+}
+
+# pin_pipes ----------------------------------------------------------------
+# The same naps next to a stress-ng pipe pair per CPU, whose wake-ups keep
+# tasks waiting for a decision in the ring or in user space. The napper is
+# placed all the same: the vtime order in the shared DSQ holds whoever is
+# decided later, and a decision could give it no other CPU. Half the
+# wake-ups at least.
+t_pin_pipes_run() {
+	local placed
+
+	command -v stress-ng > /dev/null || skip "no stress-ng"
+	naps_under pipes 300 0
+	jget "$FINAL" placed
+	placed=$V
+	jget "$FINAL" enq_user
+	tdiag "placed $placed of 300 naps, enq_user $V"
+	[ "$placed" -ge 150 ] || fail "placed $placed: the naps waited for user space"
 }
 
 # pin_wakeup ---------------------------------------------------------------
@@ -202,7 +229,7 @@ t_pin_placed_run() {
 # not preempt. Unpinned, the scheduler often ran on CPU 0 and the count
 # depended on where it ran: 5-45 per 300 wake-ups.
 t_pin_wakeup_run() {
-	naps_under_hogs -f 300 0 $(($(nproc) - 1))
+	naps_under hogs -f 300 0 $(($(nproc) - 1))
 	jget "$FINAL" wake_preempts
 	tdiag "wake_preempts $V"
 	[ "$V" -ge 100 ] || fail "wake_preempts $V: the pinned task hardly preempted"
@@ -217,7 +244,7 @@ t_pin_wakeup_run() {
 # boots. Before f3aa88c the scheduler went to an idle CPU or the busiest
 # one, and the counter did not exist.
 t_pin_here_run() {
-	naps_under_hogs -f 300 0
+	naps_under hogs -f 300 0
 	jget "$FINAL" wake_preempts
 	tdiag "wake_preempts $V"
 	jget "$FINAL" pinned_here
