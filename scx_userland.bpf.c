@@ -7,8 +7,8 @@
  *   ops.enqueue()     the "enqueued" BPF_MAP_TYPE_RINGBUF (struct
  *                     ul_enq_rec), which user space reads in place: no
  *                     syscall, no copy; ring full: FALLBACK_DSQ (FIFO);
- *                     woken, pinned to a busy CPU, no task waiting for
- *                     a decision: SHARED_DSQ at once (place_pinned())
+ *                     woken, pinned to a busy CPU: SHARED_DSQ at once
+ *                     (place_pinned())
  *   user space        orders tasks by weighted vtime, answers in batches
  *   ops.dispatch()    drains the "dispatched" BPF_MAP_TYPE_USER_RINGBUF
  *                     (struct ul_dsp_rec) into SHARED_DSQ, ordered by the
@@ -575,13 +575,14 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 }
 
 /*
- * @p woke up, may run on one CPU only, and no task waits for a decision (in
- * the ring, in user space, or past a full ring): there is no order to
- * decide, as SHARED_DSQ orders decided tasks by vtime, and no CPU to
- * choose: place() it as user space would. The decision would cut that CPU
- * anyway (hurry_usersched()), so rather than cutting it for the scheduler
- * task and running the decision after it, cut it once, for @p; the vtime
- * order then decides who runs there. Not with -f.
+ * @p woke up and may run on one CPU only: there is no CPU to choose, and
+ * the order is the vtime one SHARED_DSQ keeps, which holds tasks decided
+ * later as well. So place() it as user space would, with no trip there, even
+ * while other tasks wait for their decisions. The decision would cut that
+ * CPU anyway (hurry_usersched()), so rather than cutting it for the
+ * scheduler task and running the decision after it, cut it once, for @p;
+ * the vtime order then decides who runs there. Not with -f, nor while tasks
+ * that overflowed the ring wait: they come first.
  */
 static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
@@ -589,7 +590,7 @@ static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 	s32 cpu = scx_bpf_task_cpu(p);
 
 	if (full_user || !(enq_flags & SCX_ENQ_WAKEUP) ||
-	    p->nr_cpus_allowed != 1 || nr_user_waiting() ||
+	    p->nr_cpus_allowed != 1 ||
 	    (fallback_used && scx_bpf_dsq_nr_queued(FALLBACK_DSQ)))
 		return false;
 	place(p, tctx, enq_flags, true);

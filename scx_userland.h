@@ -72,7 +72,7 @@ struct ul_stats {
 	__u64	kept;		/* slices renewed: no decided task behind */
 	__u64	requeued;	/* slices cut: back without a trip to user space */
 	__u64	pinned_here;	/* scheduler ran where a pinned task woke */
-	__u64	placed;		/* woken, pinned, no decision waiting */
+	__u64	placed;		/* woken, pinned, placed by BPF */
 };
 
 #endif /* __SCX_USERLAND_H */
