@@ -111,6 +111,15 @@ naps_under() {
 	sched_stop
 }
 
+# placed_naps LOAD: naps_under LOAD, the napper pinned to CPU 0, 300 times;
+# at least half of them placed by the BPF side
+placed_naps() {
+	naps_under "$1" 300 0
+	jget "$FINAL" placed
+	tdiag "placed $V of 300 naps"
+	[ "$V" -ge 150 ] || fail "placed $V: the naps went through user space"
+}
+
 # wakeup -------------------------------------------------------------------
 # One hog per CPU keeps every CPU busy while a task naps and wakes 100
 # times. A woken task goes through user space; the scheduler task, woken
@@ -189,14 +198,9 @@ t_pipes_run() {
 # trip through user space. Half the wake-ups at least; 0 before
 # place_pinned(), which went through user space every time.
 t_pin_placed_run() {
-	local placed
-
-	naps_under hogs 300 0
-	jget "$FINAL" placed
-	placed=$V
+	placed_naps hogs
 	jget "$FINAL" wake_preempts
-	tdiag "placed $placed, wake_preempts $V of 300 naps"
-	[ "$placed" -ge 150 ] || fail "placed $placed: the naps went through user space"
+	tdiag "wake_preempts $V"
 	[ "$V" -ge 150 ] || fail "wake_preempts $V: the placed naps waited for a slice end"
 }
 
@@ -208,15 +212,8 @@ t_pin_placed_run() {
 # wake-ups at least: 278-284 of 300, against 85-89 when place_pinned()
 # stepped aside while a task waited in the ring or in user space (cc37bc5).
 t_pin_pipes_run() {
-	local placed
-
 	command -v stress-ng > /dev/null || skip "no stress-ng"
-	naps_under pipes 300 0
-	jget "$FINAL" placed
-	placed=$V
-	jget "$FINAL" enq_user
-	tdiag "placed $placed of 300 naps, enq_user $V"
-	[ "$placed" -ge 150 ] || fail "placed $placed: the naps waited for user space"
+	placed_naps pipes
 }
 
 # pin_wakeup ---------------------------------------------------------------
