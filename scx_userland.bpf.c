@@ -521,12 +521,14 @@ static bool runs_here_only(const struct task_struct *p)
 
 /*
  * @p woke up and waits for a decision. A woken task that may run on this CPU
- * only: its decision must preempt this CPU, so the scheduler task runs here
- * too rather than on another CPU, whose decision would then need an
- * interrupt to this one: if this record wakes it (ops.select_cpu()), or if
- * it is already woken but no CPU is cut for it. Any other woken task, when
- * the scheduler task already waits uncut: this CPU too if its task has run
- * SLICE_MIN_NS, now rather than at its next tick (ops.tick()).
+ * only (with -f, or while tasks that overflowed the ring wait; else
+ * place_pinned() takes it): its decision must preempt this CPU, so the
+ * scheduler task runs here too rather than on another CPU, whose decision
+ * would then need an interrupt to this one: if this record wakes it
+ * (ops.select_cpu()), or if it is already woken but no CPU is cut for it.
+ * Any other woken task, when the scheduler task already waits uncut: this
+ * CPU too if its task has run SLICE_MIN_NS, now rather than at its next
+ * tick (ops.tick()).
  */
 static void hurry_usersched(const struct task_struct *p)
 {
