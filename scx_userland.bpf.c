@@ -318,12 +318,16 @@ static bool slice_was_cut(const struct task_struct *p)
 	return true;
 }
 
+/* Tasks queued past a full ring; no lookup until the ring was once full. */
+static s32 nr_fallback(void)
+{
+	return fallback_used ? scx_bpf_dsq_nr_queued(FALLBACK_DSQ) : 0;
+}
+
 /* Tasks the kernel holds ready to run: decided, or past a full ring. */
 static s32 nr_ready(void)
 {
-	s32 nr = scx_bpf_dsq_nr_queued(SHARED_DSQ);
-
-	return fallback_used ? nr + scx_bpf_dsq_nr_queued(FALLBACK_DSQ) : nr;
+	return scx_bpf_dsq_nr_queued(SHARED_DSQ) + nr_fallback();
 }
 
 /* Tasks waiting for user space: records in the ring, or in its queue. */
@@ -589,14 +593,14 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
 {
-	s32 cpu = scx_bpf_task_cpu(p);
+	s32 cpu;
 
 	if (full_user || !(enq_flags & SCX_ENQ_WAKEUP) ||
-	    p->nr_cpus_allowed != 1 ||
-	    (fallback_used && scx_bpf_dsq_nr_queued(FALLBACK_DSQ)))
+	    p->nr_cpus_allowed != 1 || nr_fallback())
 		return false;
 	place(p, tctx, enq_flags, true);
 	stat_inc(placed);
+	cpu = scx_bpf_task_cpu(p);
 	if (cpu_ran_ns(cpu)) {
 		cut_slice(cpu);
 		stat_inc(wake_preempts);
