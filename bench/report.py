@@ -6,8 +6,9 @@ data files bench/plot.gp draws from.
 
     report.py WORKDIR RESULTSDIR
 
-WORKDIR holds host.txt, queue.txt, decide.txt, vm/raw.txt and par.txt
-(key=value lines; par.txt: messaging with the vCPUs in parallel).
+WORKDIR holds host.txt, queue.txt, decide.txt, vm/raw.txt, par.txt and
+icount.txt (key=value lines; par.txt: messaging with the vCPUs in
+parallel; icount.txt: messaging with time counted in instructions).
 Each goal is checked against the figure as measured: a figure that misses
 its goal says MISS, one that could not be measured says n/a.
 """
@@ -245,7 +246,20 @@ def read_profile(path):
     return prof, samples
 
 
-def sched_results(raw, par, s, work):
+def msgcpu_per_task(runs, s):
+    """The scheduler's CPU over each messaging run, per task decided: the
+    CPU runs (ns), the per-task runs (us) and their median."""
+    cpu, med = runs(s + ".msgcpu.")
+    tasks, _ = runs(s + ".msgtasks.")
+    per_task = [
+        c / 1e3 / t if isinstance(c, (int, float)) and
+        isinstance(t, (int, float)) and t else "fail"
+        for c, t in zip(cpu, tasks)] if len(tasks) == len(cpu) else []
+    return cpu, med, per_task, statistics.median(per_task) \
+        if per_task and "fail" not in per_task else None
+
+
+def sched_results(raw, par, ic, s, work):
     r = {}
     def runs(prefix, suffix="", raw=raw):
         """All runs under prefix (with suffix), in order; median None if
@@ -259,6 +273,8 @@ def sched_results(raw, par, s, work):
     r["messaging_runs_s"], r["messaging_median_s"] = runs(s + ".messaging.")
     r["par_messaging_runs_s"], r["par_messaging_median_s"] = runs(
         s + ".messaging.", raw=par)
+    r["ic_messaging_runs_s"], r["ic_messaging_median_s"] = runs(
+        s + ".messaging.", raw=ic)
     r["pipe_runs_us_per_op"], r["pipe_us_per_op"] = runs(s + ".pipe.")
     # each a median over the rounds of one run's avg, p99 and max; the
     # CPU hogs' in "cyclictest", as before there were other mixes
@@ -284,18 +300,15 @@ def sched_results(raw, par, s, work):
         return r
     r["par_exits"] = {k[len(s) + 6:]: num(v) for k, v in par.items()
                       if k.startswith(s + ".exit.")}
-    cpu, med = runs(s + ".msgcpu.")
+    cpu, med, r["msgcpu_per_task_runs_us"], \
+        r["msgcpu_per_task_median_us"] = msgcpu_per_task(runs, s)
     r["msgcpu_runs_ms"] = [v / 1e6 if isinstance(v, (int, float)) else v
                            for v in cpu]
     r["msgcpu_median_ms"] = None if med is None else med / 1e6
-    tasks, _ = runs(s + ".msgtasks.")
-    r["msgcpu_per_task_runs_us"] = [
-        c / 1e3 / t if isinstance(c, (int, float)) and
-        isinstance(t, (int, float)) and t else "fail"
-        for c, t in zip(cpu, tasks)] if len(tasks) == len(cpu) else []
-    per_task = r["msgcpu_per_task_runs_us"]
-    r["msgcpu_per_task_median_us"] = statistics.median(per_task) \
-        if per_task and "fail" not in per_task else None
+    # the same with time counted in instructions (qemu -icount)
+    _, _, r["ic_msgcpu_per_task_runs_us"], \
+        r["ic_msgcpu_per_task_median_us"] = msgcpu_per_task(
+            lambda prefix: runs(prefix, raw=ic), s)
 
     r["enable_failed"] = raw.get(s + ".enable_failed") == "1"
     r["lost_after"] = raw.get(s + ".lost")
@@ -387,11 +400,12 @@ def main():
     host = read_kv(os.path.join(work, "host.txt"))
     raw = read_kv(os.path.join(work, "vm", "raw.txt"))
     par = read_kv(os.path.join(work, "par.txt"))
+    ic = read_kv(os.path.join(work, "icount.txt"))
     queue = read_queue(os.path.join(work, "queue.txt"))
     decide = read_decide(os.path.join(work, "decide.txt"))
-    S = {s: sched_results(raw, par, s, work) for s in SCHEDS}
+    S = {s: sched_results(raw, par, ic, s, work) for s in SCHEDS}
     # ours in full user mode (-f): its syscall window only
-    S_full = sched_results(raw, par, "oursf", work)
+    S_full = sched_results(raw, par, ic, "oursf", work)
 
     # the cyclictest keys: "p99_us" (CPU hogs), "msg_p99_us"...
     cyc_keys = {cyc_key(mix, k): (mix, k) for mix, _, _, _ in MIXES
@@ -406,19 +420,23 @@ def main():
             return r["messaging_median_s"]
         if key == "par_messaging":
             return r["par_messaging_median_s"]
+        if key == "ic_messaging":
+            return r["ic_messaging_median_s"]
         if key == "pipe":
             return r["pipe_us_per_op"]
         if key == "cpu":
             return r["cpu_bogo_ops_s"]
         return None
 
-    keys = ("messaging", "par_messaging", "pipe") + tuple(cyc_keys) + \
-        ("cpu",)
+    keys = ("messaging", "par_messaging", "ic_messaging", "pipe") + \
+        tuple(cyc_keys) + ("cpu",)
     run_keys = {"messaging": "messaging_runs_s",
                 "par_messaging": "par_messaging_runs_s",
+                "ic_messaging": "ic_messaging_runs_s",
                 "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
                 "msgcpu": "msgcpu_runs_ms",
-                "msgcpu_task": "msgcpu_per_task_runs_us"}
+                "msgcpu_task": "msgcpu_per_task_runs_us",
+                "ic_msgcpu_task": "ic_msgcpu_per_task_runs_us"}
 
     def run_list(s, k):
         r = S[s]
@@ -432,7 +450,8 @@ def main():
         "ours_over_peer_ci90": {k: ratio_ci90(run_list("ours", k),
                                               run_list("peer", k))
                                 for k in list(keys) +
-                                ["msgcpu", "msgcpu_task"]},
+                                ["msgcpu", "msgcpu_task",
+                                 "ic_msgcpu_task"]},
         "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
         "ours_over_eevdf_ci90": {k: ratio_ci90(run_list("ours", k),
@@ -554,6 +573,7 @@ def main():
                                                  "kernel-errors.txt")),
         "par_boots": num(par.get("boots")),
         "par_rounds_done": num(par.get("rounds_done")),
+        "ic_rounds_done": sum(k.startswith("round_done.") for k in ic),
         "par_kernel_errors": read_lines(os.path.join(
             work, "par-kernel-errors.txt")),
         "dmesg_abnormal_lines": num(raw.get("dmesg_abnormal")),
@@ -630,6 +650,22 @@ def write_md(path, doc):
           f"{fmt_ci(ci.get('par_messaging'))} with the vCPUs in parallel; "
           "in brackets, 90% bootstrap intervals.")
         a("")
+    o_ic = div(S["ours"].get("ic_msgcpu_per_task_median_us"),
+               S["peer"].get("ic_msgcpu_per_task_median_us"))
+    if o_ic is not None:
+        a("With time counted in instructions (qemu -icount, "
+          f"{m['ic_rounds_done']} rounds in a boot of its own; see Per "
+          "task), the scheduler's CPU per task decided is "
+          f"{fmt(o_ic, 2)}{fmt_ci(ci.get('ic_msgcpu_task'))} the peer's, "
+          "and messaging takes "
+          f"{fmt(R['ours_over_peer']['ic_messaging'], 2)}"
+          f"{fmt_ci(ci.get('ic_messaging'))} the peer's time and "
+          f"{fmt(R['ours_over_eevdf']['ic_messaging'], 2)}"
+          f"{fmt_ci(R['ours_over_eevdf_ci90'].get('ic_messaging'))} "
+          "EEVDF's. Time there is the instructions the guest ran, "
+          "whatever TCG took to run each; the goals above keep the host's "
+          "clock.")
+        a("")
     ce = R["ours_over_eevdf_ci90"]
     if any(R["ours_over_eevdf"].get(k) is not None
            for k in ("p99_us", "max_us")) or \
@@ -671,10 +707,15 @@ def write_md(path, doc):
         "(lower is better)", "messaging",
         lambda r: r["messaging_median_s"], 3)
     npar = (m["par_rounds_done"] or 0) * (m["messaging_per_turn"] or 0)
+    nic = m["ic_rounds_done"] * (m["messaging_per_turn"] or 0)
     if tcg:
         row(f"the same, vCPUs in parallel (multi-threaded TCG): median of "
             f"{npar:.0f}, s (lower is better)", "par_messaging",
             lambda r: r["par_messaging_median_s"], 3)
+    if nic:
+        row(f"the same, time counted in instructions (qemu -icount): "
+            f"median of {nic:.0f}, s (lower is better)", "ic_messaging",
+            lambda r: r["ic_messaging_median_s"], 3)
     row(f"perf bench sched pipe -l {fmt(m['pipe_loops'], 0)}: median of "
         f"{nr:.0f}, us/op (lower is better)", "pipe",
         lambda r: r["pipe_us_per_op"], 1)
@@ -723,6 +764,9 @@ def write_md(path, doc):
           ("; messaging, vCPUs in parallel, s: " +
            ", ".join(fmt(t, 3) for t in S[s]["par_messaging_runs_s"])
            if tcg else "") +
+          ("; messaging, -icount, s: " +
+           ", ".join(fmt(t, 3) for t in S[s]["ic_messaging_runs_s"])
+           if nic else "") +
           "; pipe, us/op: " +
           ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]) +
           "; CPU mix, bogo ops/s: " +
@@ -752,7 +796,10 @@ def write_md(path, doc):
       "same divided by the decisions between those lines: the median, and "
       "in brackets the 90% bootstrap interval of ours/peer. The goal reads "
       "the last: one window's figure swings up to 2x from one turn to the "
-      "next.")
+      "next. Below it, the same over the messaging runs of a boot with "
+      "time counted in instructions (qemu -icount shift=1,sleep=off): "
+      "there a task is charged for the instructions the guest ran, "
+      "whatever TCG took to run each.")
     a("")
     a("| | Peer | Ours | ours/peer | Ours -f |")
     a("|---|---|---|---|---|")
@@ -803,6 +850,12 @@ def write_md(path, doc):
       f"us, median of {len(o.get('msgcpu_per_task_runs_us', []))}** | "
       f"{fmt(x, 1)} | {fmt(y, 1)} | {fmt(div(y, x), 3)}"
       f"{fmt_ci(R['ours_over_peer_ci90'].get('msgcpu_task'))} | |")
+    x, y = (r.get("ic_msgcpu_per_task_median_us") for r in (p, o))
+    if x is not None or y is not None:
+        a(f"| the same, time counted in instructions (qemu -icount), us, "
+          f"median of {len(o.get('ic_msgcpu_per_task_runs_us', []))} | "
+          f"{fmt(x, 1)} | {fmt(y, 1)} | {fmt(div(y, x), 3)}"
+          f"{fmt_ci(R['ours_over_peer_ci90'].get('ic_msgcpu_task'))} | |")
     a("")
     a("Ours -f: full user mode, every task through user space (no idle "
       "shortcut); the same windows, in a load of its own after the "

@@ -18,6 +18,7 @@
 #            loads: CPU hogs, messaging, pipes and forks, and wakelat's
 #            (threads free to run on any CPU) next to hogs and pipes
 #   3b. VM   messaging alone again, the vCPUs in parallel (below)
+#   3c. VM   and once more with time counted in instructions (below)
 #   4. host  perf report of the profiles the VM recorded, then
 #            bench/report.py: bench/results/latest.{md,json}, and
 #            bench/plot.gp: bench/results/latest.png; the table goes
@@ -26,7 +27,8 @@
 # Logs and raw results stay in BUILD_DIR/bench. Knobs (environment):
 # BENCH_MSG, BENCH_ROUNDS, BENCH_PIPE, BENCH_SECS, BENCH_CPU_SECS,
 # BENCH_MIX_SECS (see bench/inside.sh), BENCH_TIMEOUT (seconds for the VM,
-# default 2100);
+# default 2100), BENCH_ICOUNT_TIMEOUT (the same for the -icount boot,
+# default 900);
 # scripts/vm.sh's KERNEL and SCX_VM_KVM.
 set -euo pipefail
 
@@ -148,6 +150,15 @@ done > "$work/kernel-errors.txt" || true
 # schedulers, their order rotated.
 # Under KVM, or natively, the CPUs ran in parallel already.
 par=$work/par.txt
+# finished_runs RAW KEYS: the lines of RAW whose key is SCHED.KIND.ROUND...
+# with KIND one of KEYS (a regex) and ROUND a round that ran to its end
+finished_runs() {
+	awk -F= -v keys="^(eevdf|peer|ours)[.]($2)[.]" '
+		NR == FNR { if (/^round_done\./) {
+			split($1, k, "."); done[k[2]] = 1 }; next }
+		$1 ~ keys { split($1, k, "."); r = k[3]; sub(/^round/, "", r)
+			if (r in done) print }' "$1" "$1"
+}
 rounds=$(sed -n 's/^rounds=//p' "$work/vm/raw.txt")
 next=1 boots=0
 : > "$work/par-kernel-errors.txt"
@@ -174,14 +185,36 @@ done
 # The finished rounds' runs of every boot, in one file
 for d in "$work"/vm-par.*; do
 	[ -f "$d/raw.txt" ] || continue
-	awk -F= 'NR == FNR { if (/^round_done\./) {
-			split($1, k, "."); done[k[2]] = 1 }; next }
-		/^(eevdf|peer|ours)\.(messaging|exit)\./ {
-			split($1, k, "."); r = k[3]; sub(/^round/, "", r)
-			if (r in done) print }' "$d/raw.txt" "$d/raw.txt"
+	finished_runs "$d/raw.txt" 'messaging|exit'
 done > "$par"
 echo "boots=$boots" >> "$par"
 echo "rounds_done=$((next - 1))" >> "$par"
+
+# ---- 3c. messaging with time counted in instructions ----------------------------
+# Under TCG the guest's clock is the host's: an instruction TCG runs slowly
+# (an interrupt, an APIC write) costs a task more than one it runs fast.
+# With -icount the guest's time advances with the instructions it runs
+# (shift=1: 2 ns each; sleep=off: an idle vCPU's clock jumps to its next
+# timer), so the scheduler's CPU per decision counts what its code
+# executes. Messaging alone, one boot, as many rounds (about 4 minutes
+# for 5), vCPUs taking turns as in the first set. The guest has been seen
+# to stop waking tasks under -icount: a boot of its own, a short timeout,
+# and the report goes on without these figures if it dies.
+ic=$work/icount.txt
+: > "$ic"
+if grep -q '^accel=tcg$' "$work/vm/raw.txt"; then
+	say "VM, time counted in instructions (qemu -icount): messaging alone"
+	d=$work/vm-icount
+	mkdir -p "$d"
+	SCX_VM_TCG=single SCX_VM_QEMU_OPTS="-icount shift=1,sleep=off" \
+		"$src/scripts/vm.sh" -t "${BENCH_ICOUNT_TIMEOUT:-900}" -c 2 -m 2G \
+		-o "$d" -- env "${envs[@]}" BENCH_ONLY=messaging "${inside[@]}" \
+		> "$d/vm.log" 2>&1 || say "warning: the -icount VM exited with $?"
+	if [ -f "$d/raw.txt" ]; then
+		finished_runs "$d/raw.txt" 'messaging|msgcpu|msgtasks|exit'
+		grep '^round_done\.' "$d/raw.txt"
+	fi > "$ic"
+fi
 
 # ---- 4. the report ----------------------------------------------------------------
 # perf report here, not in the emulated guest: minutes faster. The guest's
