@@ -211,7 +211,7 @@ if grep -q '^accel=tcg$' "$work/vm/raw.txt"; then
 		-o "$d" -- env "${envs[@]}" BENCH_ONLY=messaging "${inside[@]}" \
 		> "$d/vm.log" 2>&1 || say "warning: the -icount VM exited with $?"
 	if [ -f "$d/raw.txt" ]; then
-		finished_runs "$d/raw.txt" 'messaging|msgcpu|msgtasks|exit'
+		finished_runs "$d/raw.txt" 'messaging|msgcpu|msgtasks'
 		grep '^round_done\.' "$d/raw.txt" || true
 	fi > "$ic"
 fi
