@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Sourced by bench/ab.sh, bench/wakeup.sh and bench/timerwake.sh, which
-# load each build given to them for a turn and unload it after.
+# Sourced by bench/ab.sh, bench/wakeup.sh, bench/timerwake.sh,
+# bench/rounds.sh and bench/ipis.sh, which load each build given to them for
+# a turn and unload it after.
 
 # sched_up NAME LABEL BINARY [ARGS...]: start BINARY with ARGS (the label
 # "peer": the tree's scx_userland, without them), its output in
