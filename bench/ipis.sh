@@ -73,6 +73,7 @@ turn() {
 	echo "$L total irq_work=$iwi resched=$res sleeps=$sl consumed=$co wakelat_p99_us=$(p99)"
 	sed -n 's/.*callsite: *\[[0-9a-f]*\] *\([^ ,]*\).*callback: *\[[0-9a-f]*\] *\([^ }]*\).*hitcount: *\([0-9]*\).*/\1 \2 \3/p' \
 		/tmp/ipis-hist.txt | sed 's/+0x[0-9a-f]*\(\/0x[0-9a-f]*\)\?//g' |
+		awk '{ n[$1 " " $2] += $3 } END { for (k in n) print k, n[k] }' |
 		sort -k3,3 -rn | awk -v l="$L" '{ print l, "ipi", $0 }'
 }
 
