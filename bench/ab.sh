@@ -63,16 +63,9 @@ under_load() {
 	wait "$lp" 2>/dev/null
 }
 
-# summary LABEL WORKLOAD: the line for LABEL and WORKLOAD, from the samples
-# ("thread: period: latency", cyclictest -v's) in /tmp/ab-lat.txt
+# summary LABEL WORKLOAD: the line for LABEL and WORKLOAD (lat_stats)
 summary() {
-	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' /tmp/ab-lat.txt |
-		sort -n | awk -v l="$1" -v w="$2" '
-		{ v[NR] = $1; s += $1 }
-		END { if (!NR) { print l, w, "no samples"; exit }
-		      i = int(NR * 0.99); if (i < 1) i = 1
-		      printf "%s %s n=%d avg=%.0f p99=%d max=%d\n", l, w, NR,
-			     s / NR, v[i], v[NR] }'
+	echo "$1 $2 $(lat_stats /tmp/ab-lat.txt)"
 }
 
 # cyc LABEL WORKLOAD: cyclictest's 2 threads

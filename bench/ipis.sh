@@ -7,7 +7,8 @@
 # site and callback (an irq_work raised on its own CPU is one too, its
 # callback the work's function). EEVDF first, then each build given:
 #
-#   LABEL total irq_work=N resched=N sleeps=N consumed=N wakelat_p99_us=N
+#   LABEL total irq_work=N resched=N sleeps=N consumed=N wakelat n=N avg=US
+#       p99=US max=US
 #   LABEL ipi CALLSITE CALLBACK N
 #
 # irq_work and resched from /proc/interrupts (IWI, RES) over the window;
@@ -42,13 +43,6 @@ counter() {
 	echo "${v:-0}"
 }
 
-# p99: wakelat's p99 in us, from its samples ("thread: period: latency")
-p99() {
-	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ { print $3 }' /tmp/ipis-lat.txt |
-		sort -n | awk '{ v[NR] = $1 }
-		END { i = int(NR * 0.99); print NR ? v[i ? i : 1] : "none" }'
-}
-
 # turn LABEL: the window next to the loads, then LABEL's lines
 turn() {
 	local L=$1 iwi res sl co lp wp
@@ -70,7 +64,7 @@ turn() {
 	sleep 1.2
 	sl=$(($(counter "$L" sleeps) - sl)) co=$(($(counter "$L" consumed) - co))
 	wait "$wp" "$lp"
-	echo "$L total irq_work=$iwi resched=$res sleeps=$sl consumed=$co wakelat_p99_us=$(p99)"
+	echo "$L total irq_work=$iwi resched=$res sleeps=$sl consumed=$co wakelat $(lat_stats /tmp/ipis-lat.txt)"
 	sed -n 's/.*callsite: *\[[0-9a-f]*\] *\([^ ,]*\).*callback: *\[[0-9a-f]*\] *\([^ }]*\).*hitcount: *\([0-9]*\).*/\1 \2 \3/p' \
 		/tmp/ipis-hist.txt | sed 's/+0x[0-9a-f]*\(\/0x[0-9a-f]*\)\?//g' |
 		awk '{ n[$1 " " $2] += $3 } END { for (k in n) print k, n[k] }' |

@@ -3,7 +3,8 @@
 #
 # Sourced by bench/ab.sh, bench/wakeup.sh, bench/timerwake.sh,
 # bench/rounds.sh and bench/ipis.sh, which load each build given to them for
-# a turn and unload it after.
+# a turn and unload it after; ab.sh and ipis.sh also summarize wake-up
+# latency samples with lat_stats.
 
 # sched_up NAME LABEL BINARY [ARGS...]: start BINARY with ARGS (the label
 # "peer": the tree's scx_userland, without them), its output in
@@ -49,4 +50,16 @@ each_build() {
 		"$fn" "${lb%%=*}"
 		sched_down
 	done
+}
+
+# lat_stats FILE: "n=N avg=US p99=US max=US" over the samples ("thread:
+# period: latency", cyclictest -v's and wakelat's) in FILE, or "no samples"
+lat_stats() {
+	awk '/^ *[0-9]+: +[0-9]+: +[0-9]+ *$/ {print $3}' "$1" |
+		sort -n | awk '
+		{ v[NR] = $1; s += $1 }
+		END { if (!NR) { print "no samples"; exit }
+		      i = int(NR * 0.99); if (i < 1) i = 1
+		      printf "n=%d avg=%.0f p99=%d max=%d\n", NR, s / NR,
+			     v[i], v[NR] }'
 }
