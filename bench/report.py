@@ -305,7 +305,11 @@ def sched_results(raw, par, ic, s, work):
     r["msgcpu_runs_ms"] = [v / 1e6 if isinstance(v, (int, float)) else v
                            for v in cpu]
     r["msgcpu_median_ms"] = None if med is None else med / 1e6
-    # the same with time counted in instructions (qemu -icount)
+    # the same with the vCPUs in parallel, and with time counted in
+    # instructions (qemu -icount)
+    _, _, r["par_msgcpu_per_task_runs_us"], \
+        r["par_msgcpu_per_task_median_us"] = msgcpu_per_task(
+            lambda prefix: runs(prefix, raw=par), s)
     _, _, r["ic_msgcpu_per_task_runs_us"], \
         r["ic_msgcpu_per_task_median_us"] = msgcpu_per_task(
             lambda prefix: runs(prefix, raw=ic), s)
@@ -436,6 +440,7 @@ def main():
                 "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
                 "msgcpu": "msgcpu_runs_ms",
                 "msgcpu_task": "msgcpu_per_task_runs_us",
+                "par_msgcpu_task": "par_msgcpu_per_task_runs_us",
                 "ic_msgcpu_task": "ic_msgcpu_per_task_runs_us"}
 
     def run_list(s, k):
@@ -451,7 +456,7 @@ def main():
                                               run_list("peer", k))
                                 for k in list(keys) +
                                 ["msgcpu", "msgcpu_task",
-                                 "ic_msgcpu_task"]},
+                                 "par_msgcpu_task", "ic_msgcpu_task"]},
         "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
         "ours_over_eevdf_ci90": {k: ratio_ci90(run_list("ours", k),
@@ -650,6 +655,13 @@ def write_md(path, doc):
           f"{fmt_ci(ci.get('par_messaging'))} with the vCPUs in parallel; "
           "in brackets, 90% bootstrap intervals.")
         a("")
+    o_par = div(S["ours"].get("par_msgcpu_per_task_median_us"),
+                S["peer"].get("par_msgcpu_per_task_median_us"))
+    if o_par is not None:
+        a("With the vCPUs in parallel (see Per task), the scheduler's CPU "
+          f"per task decided is {fmt(o_par, 2)}"
+          f"{fmt_ci(ci.get('par_msgcpu_task'))} the peer's.")
+        a("")
     o_ic = div(S["ours"].get("ic_msgcpu_per_task_median_us"),
                S["peer"].get("ic_msgcpu_per_task_median_us"))
     if o_ic is not None:
@@ -796,10 +808,12 @@ def write_md(path, doc):
       "same divided by the decisions between those lines: the median, and "
       "in brackets the 90% bootstrap interval of ours/peer. The goal reads "
       "the last: one window's figure swings up to 2x from one turn to the "
-      "next. Below it, the same over the messaging runs of a boot with "
-      "time counted in instructions (qemu -icount shift=1,sleep=off): "
-      "there a task is charged for the instructions the guest ran, "
-      "whatever TCG took to run each.")
+      "next. Below it, the same over the messaging runs with the vCPUs in "
+      "parallel, where a task on one vCPU is no longer charged for the "
+      "other vCPU's turns, and over those of a boot with time counted in "
+      "instructions (qemu -icount shift=1,sleep=off): there a task is "
+      "charged for the instructions the guest ran, whatever TCG took to "
+      "run each.")
     a("")
     a("| | Peer | Ours | ours/peer | Ours -f |")
     a("|---|---|---|---|---|")
@@ -850,6 +864,12 @@ def write_md(path, doc):
       f"us, median of {len(o.get('msgcpu_per_task_runs_us', []))}** | "
       f"{fmt(x, 1)} | {fmt(y, 1)} | {fmt(div(y, x), 3)}"
       f"{fmt_ci(R['ours_over_peer_ci90'].get('msgcpu_task'))} | |")
+    x, y = (r.get("par_msgcpu_per_task_median_us") for r in (p, o))
+    if x is not None or y is not None:
+        a(f"| the same, vCPUs in parallel (multi-threaded TCG), us, "
+          f"median of {len(o.get('par_msgcpu_per_task_runs_us', []))} | "
+          f"{fmt(x, 1)} | {fmt(y, 1)} | {fmt(div(y, x), 3)}"
+          f"{fmt_ci(R['ours_over_peer_ci90'].get('par_msgcpu_task'))} | |")
     x, y = (r.get("ic_msgcpu_per_task_median_us") for r in (p, o))
     if x is not None or y is not None:
         a(f"| the same, time counted in instructions (qemu -icount), us, "
