@@ -864,18 +864,16 @@ def write_md(path, doc):
       f"us, median of {len(o.get('msgcpu_per_task_runs_us', []))}** | "
       f"{fmt(x, 1)} | {fmt(y, 1)} | {fmt(div(y, x), 3)}"
       f"{fmt_ci(R['ours_over_peer_ci90'].get('msgcpu_task'))} | |")
-    x, y = (r.get("par_msgcpu_per_task_median_us") for r in (p, o))
-    if x is not None or y is not None:
-        a(f"| the same, vCPUs in parallel (multi-threaded TCG), us, "
-          f"median of {len(o.get('par_msgcpu_per_task_runs_us', []))} | "
+    for pre, how in (("par_", "vCPUs in parallel (multi-threaded TCG)"),
+                     ("ic_", "time counted in instructions (qemu -icount)")):
+        x, y = (r.get(pre + "msgcpu_per_task_median_us") for r in (p, o))
+        if x is None and y is None:
+            continue
+        a(f"| the same, {how}, us, median of "
+          f"{len(o.get(pre + 'msgcpu_per_task_runs_us', []))} | "
           f"{fmt(x, 1)} | {fmt(y, 1)} | {fmt(div(y, x), 3)}"
-          f"{fmt_ci(R['ours_over_peer_ci90'].get('par_msgcpu_task'))} | |")
-    x, y = (r.get("ic_msgcpu_per_task_median_us") for r in (p, o))
-    if x is not None or y is not None:
-        a(f"| the same, time counted in instructions (qemu -icount), us, "
-          f"median of {len(o.get('ic_msgcpu_per_task_runs_us', []))} | "
-          f"{fmt(x, 1)} | {fmt(y, 1)} | {fmt(div(y, x), 3)}"
-          f"{fmt_ci(R['ours_over_peer_ci90'].get('ic_msgcpu_task'))} | |")
+          f"{fmt_ci(R['ours_over_peer_ci90'].get(pre + 'msgcpu_task'))} "
+          "| |")
     a("")
     a("Ours -f: full user mode, every task through user space (no idle "
       "shortcut); the same windows, in a load of its own after the "
