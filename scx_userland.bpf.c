@@ -698,8 +698,53 @@ void BPF_STRUCT_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
 /* One drain of the user ring, in ops.dispatch() on this CPU. */
 struct drain_ctx {
 	u64	waiting;	/* nr_waiting() at the first decision */
+	u32	slots;		/* free slots left in the dispatch batch */
+	u32	unkicked;	/* decisions that skipped the idle search */
+	bool	none_idle;	/* a search over every CPU found none idle */
 	bool	cpu_free;	/* this CPU takes a task from SHARED_DSQ */
 };
+
+/*
+ * Wake an idle CPU for @p, just decided; false if none is idle. A kick takes
+ * effect only once ops.dispatch() returns, so once a search over every CPU
+ * found none idle, the drain's later decisions free to run anywhere skip
+ * theirs, and kick_idle_left() looks once more for them at its end.
+ */
+static bool drain_kick_idle(const struct task_struct *p,
+			    struct drain_ctx *dctx)
+{
+	bool anywhere = p->nr_cpus_allowed == nr_cpus;
+
+	if (anywhere && dctx->none_idle) {
+		dctx->unkicked++;
+		return false;
+	}
+	if (kick_idle_cpu(p))
+		return true;
+	if (anywhere)
+		dctx->none_idle = true;
+	return false;
+}
+
+/* Up to @n idle CPUs, for the decisions that skipped their search. */
+static void kick_idle_left(u32 n)
+{
+	const struct cpumask *idle;
+	s32 cpu;
+	u32 i;
+
+	if (!n)
+		return;
+	idle = scx_bpf_get_idle_cpumask();
+	bpf_for(i, 0, n) {
+		cpu = scx_bpf_pick_idle_cpu(idle, 0);
+		if (cpu < 0)
+			break;
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+		stat_inc(kicks);
+	}
+	scx_bpf_put_idle_cpumask(idle);
+}
 
 /*
  * A woken task decided while no CPU is idle would wait for a running slice
@@ -797,8 +842,9 @@ static void apply_decision(const struct ul_dsp_rec *rec,
 		tctx->exec_base = tctx->sum_exec;
 		if (scx_bpf_dsq_insert_vtime(p, SHARED_DSQ,
 					     task_slice(dctx->waiting), vtime, 0)) {
+			dctx->slots--;
 			stat_inc(dispatched);
-			if (!kick_idle_cpu(p) && tctx->woken)
+			if (!drain_kick_idle(p, dctx) && tctx->woken)
 				preempt_for_woken(p, vtime, dctx);
 		}
 	}
@@ -821,7 +867,7 @@ static long drain_one(struct bpf_dynptr *dynptr, struct drain_ctx *dctx)
 	apply_decision(&rec, dctx);
 
 	/* Stop when the dispatch batch is full; the rest waits in the ring. */
-	return scx_bpf_dispatch_nr_slots() ? 0 : 1;
+	return dctx->slots ? 0 : 1;
 }
 
 /* @prev, a task of ours other than the scheduler, may run on here. */
@@ -863,16 +909,25 @@ static bool keep_prev(struct task_struct *prev)
 
 void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 {
-	/* a task of ours still runnable here may keep the CPU: keep_prev() */
-	struct drain_ctx dctx = { .cpu_free = !prev_runnable(prev) };
+	/*
+	 * A task of ours still runnable here may keep the CPU: keep_prev().
+	 * The batch's free slots are read once and counted down by each
+	 * insertion, rather than asked of the kernel at each decision.
+	 */
+	struct drain_ctx dctx = {
+		.slots = scx_bpf_dispatch_nr_slots(),
+		.cpu_free = !prev_runnable(prev),
+	};
 
 	/*
 	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
 	 * retries a full one on its next round.
 	 */
-	if (scx_bpf_dispatch_nr_slots())
+	if (dctx.slots) {
 		bpf_user_ringbuf_drain(&dispatched, drain_one, &dctx,
 				       BPF_RB_NO_WAKEUP);
+		kick_idle_left(dctx.unkicked);
+	}
 
 	if (usersched_waiting && usersched_due() &&
 	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
