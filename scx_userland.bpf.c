@@ -169,10 +169,10 @@ struct {
 			__s->field++;					\
 	} while (0)
 
-/* Wake an idle CPU @p may run on; false if none is idle. */
-static bool kick_idle_cpu(const struct task_struct *p)
+/* Wake an idle CPU of @cpus; false if none is idle. */
+static bool kick_idle_cpu(const struct cpumask *cpus)
 {
-	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+	s32 cpu = scx_bpf_pick_idle_cpu(cpus, 0);
 
 	if (cpu < 0)
 		return false;
@@ -629,7 +629,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 		 * idle CPU elsewhere is not taken when it is wanted here.
 		 */
 		if (!wakeup_sent ||
-		    (!usersched_wanted_here(p) && kick_idle_cpu(p)))
+		    (!usersched_wanted_here(p) && kick_idle_cpu(p->cpus_ptr)))
 			return;
 		cpu = usersched_cpu(p, enq_flags);
 		if (cpu >= 0) {
@@ -681,7 +681,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	scx_bpf_dsq_insert(p, FALLBACK_DSQ, task_slice(nr_waiting()),
 			   enq_flags);
 	stat_inc(enq_fallback);
-	kick_idle_cpu(p);
+	kick_idle_cpu(p->cpus_ptr);
 }
 
 void BPF_STRUCT_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
@@ -719,7 +719,7 @@ static bool drain_kick_idle(const struct task_struct *p,
 		dctx->unkicked++;
 		return false;
 	}
-	if (kick_idle_cpu(p))
+	if (kick_idle_cpu(p->cpus_ptr))
 		return true;
 	if (anywhere)
 		dctx->none_idle = true;
@@ -730,19 +730,14 @@ static bool drain_kick_idle(const struct task_struct *p,
 static void kick_idle_left(u32 n)
 {
 	const struct cpumask *idle;
-	s32 cpu;
 	u32 i;
 
 	if (!n)
 		return;
 	idle = scx_bpf_get_idle_cpumask();
-	bpf_for(i, 0, n) {
-		cpu = scx_bpf_pick_idle_cpu(idle, 0);
-		if (cpu < 0)
+	bpf_for(i, 0, n)
+		if (!kick_idle_cpu(idle))
 			break;
-		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-		stat_inc(kicks);
-	}
 	scx_bpf_put_idle_cpumask(idle);
 }
 
