@@ -116,9 +116,9 @@ struct ul_ustats {
 static struct opts opts = {
 	/*
 	 * Hand out nearly all we hold each round: the kernel keeps decided
-	 * tasks in vtime order anyway, and a task held back here only waits.
-	 * With 8 per round (the peer's default), a task woken under hackbench
-	 * waited up to seconds for the scheduler's next rounds.
+	 * tasks in vtime order anyway, and a task held back here only waits:
+	 * with a few per round, one woken under a flood of wake-ups can wait
+	 * many rounds for its turn.
 	 */
 	.batch		= 256,
 	.slice_us	= 20000,
