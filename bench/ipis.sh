@@ -7,13 +7,15 @@
 # site and callback (an irq_work raised on its own CPU is one too, its
 # callback the work's function). EEVDF first, then each build given:
 #
-#   LABEL total irq_work=N resched=N sleeps=N consumed=N wakelat n=N avg=US
-#       p99=US max=US
+#   LABEL total irq_work=N resched=N switches=N sched_ms=N sleeps=N
+#       consumed=N wakelat n=N avg=US p99=US max=US
 #   LABEL ipi CALLSITE CALLBACK N
 #
 # irq_work and resched from /proc/interrupts (IWI, RES) over the window;
-# sleeps and consumed, ours' counters (0 for EEVDF and the peer). Run it in
-# the VM:
+# switches, the context switches of every CPU (/proc/stat's ctxt); sched_ms,
+# the CPU time of the user-space scheduler's threads (se.sum_exec_runtime;
+# 0 for EEVDF); sleeps and consumed, ours' counters (0 for EEVDF and the
+# peer). Run it in the VM:
 #
 #   scripts/vm.sh -t 900 -- bench/ipis.sh ours=BINARY peer=PEER
 set -uo pipefail
@@ -34,6 +36,13 @@ irqs() {
 			       print s + 0 }' /proc/interrupts
 }
 
+# sched_ns: the CPU time of the scheduler's threads so far, ns; 0 for none
+sched_ns() {
+	[ -n "${sched_pid:-}" ] || { echo 0; return; }
+	awk '$1 == "se.sum_exec_runtime" { s += $3 }
+	     END { printf "%.0f\n", s * 1e6 }' /proc/"$sched_pid"/task/*/sched
+}
+
 # counter LABEL NAME: NAME in ours' last stats record, or 0
 counter() {
 	local v
@@ -45,7 +54,7 @@ counter() {
 
 # turn LABEL: the window next to the loads, then LABEL's lines
 turn() {
-	local L=$1 iwi res sl co lp wp
+	local L=$1 iwi res cs cpu sl co lp wp
 
 	stress-ng --pipe 2 --quiet -t $((secs + 3))s > /dev/null 2>&1 &
 	lp=$!
@@ -53,18 +62,21 @@ turn() {
 	"$wakelat" 2 1000 $((secs + 1)) > /tmp/ipis-lat.txt 2>&1 &
 	wp=$!
 	sleep 0.5
-	iwi=$(irqs IWI) res=$(irqs RES)
+	iwi=$(irqs IWI) res=$(irqs RES) cpu=$(sched_ns)
+	cs=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 	sl=$(counter "$L" sleeps) co=$(counter "$L" consumed)
 	echo "$hist" > "$ev/trigger"
 	sleep "$secs"
 	cat "$ev/hist" > /tmp/ipis-hist.txt
 	echo "!$hist" > "$ev/trigger"
 	iwi=$(($(irqs IWI) - iwi)) res=$(($(irqs RES) - res))
+	cpu=$((($(sched_ns) - cpu) / 1000000))
+	cs=$(($(awk '$1 == "ctxt" { print $2 }' /proc/stat) - cs))
 	# ours prints a record a second: wait for one past the window
 	sleep 1.2
 	sl=$(($(counter "$L" sleeps) - sl)) co=$(($(counter "$L" consumed) - co))
 	wait "$wp" "$lp"
-	echo "$L total irq_work=$iwi resched=$res sleeps=$sl consumed=$co wakelat $(lat_stats /tmp/ipis-lat.txt)"
+	echo "$L total irq_work=$iwi resched=$res switches=$cs sched_ms=$cpu sleeps=$sl consumed=$co wakelat $(lat_stats /tmp/ipis-lat.txt)"
 	sed -n 's/.*callsite: *\[[0-9a-f]*\] *\([^ ,]*\).*callback: *\[[0-9a-f]*\] *\([^ }]*\).*hitcount: *\([0-9]*\).*/\1 \2 \3/p' \
 		/tmp/ipis-hist.txt | sed 's/+0x[0-9a-f]*\(\/0x[0-9a-f]*\)\?//g' |
 		awk '{ n[$1 " " $2] += $3 } END { for (k in n) print k, n[k] }' |
@@ -72,6 +84,7 @@ turn() {
 }
 
 [ -w "$ev/trigger" ] || { echo "ipis.sh: no $ev/trigger" >&2; exit 1; }
+sched_pid=
 turn eevdf
 for lb in "$@"; do
 	sched_up ipis "${lb%%=*}" "${lb#*=}" -i 1 -j
