@@ -71,6 +71,9 @@
 # BENCH_FIRST_ROUND (1).
 set -uo pipefail
 
+# shellcheck source-path=SCRIPTDIR source=sched.sh
+. "$(dirname "$0")/sched.sh"
+
 ours=$(readlink -f "${1:?usage: inside.sh OURS PEER WAKELAT}")
 peer=$(readlink -f "${2:?usage: inside.sh OURS PEER WAKELAT}")
 wakelat=$(readlink -f "${3:?usage: inside.sh OURS PEER WAKELAT}")
@@ -329,12 +332,6 @@ mem() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# se.sum_exec_runtime of all threads, in ns (the file has ms)
-cpu_ns() {
-	cat /proc/"$1"/task/*/sched 2>/dev/null |
-		awk '/^se.sum_exec_runtime/ {s += $3; ok = 1}
-		     END {if (ok) printf "%.0f", s * 1e6}'
-}
 
 # ---- workloads ----------------------------------------------------------------
 

@@ -36,13 +36,6 @@ irqs() {
 			       print s + 0 }' /proc/interrupts
 }
 
-# sched_ns: the CPU time of the scheduler's threads so far, ns; 0 for none
-sched_ns() {
-	[ -n "${sched_pid:-}" ] || { echo 0; return; }
-	awk '$1 == "se.sum_exec_runtime" { s += $3 }
-	     END { printf "%.0f\n", s * 1e6 }' /proc/"$sched_pid"/task/*/sched
-}
-
 # counter LABEL NAME: NAME in ours' last stats record, or 0
 counter() {
 	local v
@@ -62,7 +55,7 @@ turn() {
 	"$wakelat" 2 1000 $((secs + 1)) > /tmp/ipis-lat.txt 2>&1 &
 	wp=$!
 	sleep 0.5
-	iwi=$(irqs IWI) res=$(irqs RES) cpu=$(sched_ns)
+	iwi=$(irqs IWI) res=$(irqs RES) cpu=$(cpu_ns "$sched_pid")
 	cs=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 	sl=$(counter "$L" sleeps) co=$(counter "$L" consumed)
 	echo "$hist" > "$ev/trigger"
@@ -70,7 +63,7 @@ turn() {
 	cat "$ev/hist" > /tmp/ipis-hist.txt
 	echo "!$hist" > "$ev/trigger"
 	iwi=$(($(irqs IWI) - iwi)) res=$(($(irqs RES) - res))
-	cpu=$((($(sched_ns) - cpu) / 1000000))
+	cpu=$((($(cpu_ns "$sched_pid") - ${cpu:-0}) / 1000000))
 	cs=$(($(awk '$1 == "ctxt" { print $2 }' /proc/stat) - cs))
 	# ours prints a record a second: wait for one past the window
 	sleep 1.2

@@ -4,7 +4,8 @@
 # Sourced by bench/ab.sh, bench/wakeup.sh, bench/timerwake.sh,
 # bench/rounds.sh and bench/ipis.sh, which load each build given to them for
 # a turn and unload it after; ab.sh and ipis.sh also summarize wake-up
-# latency samples with lat_stats.
+# latency samples with lat_stats. bench/inside.sh and ipis.sh read a
+# scheduler's CPU time with cpu_ns.
 
 # sched_up NAME LABEL BINARY [ARGS...]: start BINARY with ARGS (the label
 # "peer": the tree's scx_userland, without them), its output in
@@ -62,4 +63,12 @@ lat_stats() {
 		      i = int(NR * 0.99); if (i < 1) i = 1
 		      printf "n=%d avg=%.0f p99=%d max=%d\n", NR, s / NR,
 			     v[i], v[NR] }'
+}
+
+# cpu_ns PID: se.sum_exec_runtime of all PID's threads, in ns (the file has
+# ms); nothing if PID has none
+cpu_ns() {
+	cat /proc/"$1"/task/*/sched 2>/dev/null |
+		awk '/^se.sum_exec_runtime/ {s += $3; ok = 1}
+		     END {if (ok) printf "%.0f", s * 1e6}'
 }
