@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Sourced by bench/ab.sh, bench/wakeup.sh, bench/timerwake.sh,
-# bench/rounds.sh and bench/ipis.sh, which load each build given to them for
-# a turn and unload it after; ab.sh and ipis.sh also summarize wake-up
-# latency samples with lat_stats. bench/inside.sh and ipis.sh read a
-# scheduler's CPU time with cpu_ns.
+# bench/rounds.sh, bench/ipis.sh, bench/spinwait.sh and bench/spinlocks.sh,
+# which load each build given to them for a turn and unload it after; ab.sh,
+# ipis.sh and spinlocks.sh also summarize wake-up latency samples with
+# lat_stats. bench/inside.sh and ipis.sh read a scheduler's CPU time with
+# cpu_ns.
 
 # sched_up NAME LABEL BINARY [ARGS...]: start BINARY with ARGS (the label
 # "peer": the tree's scx_userland, without them), its output in

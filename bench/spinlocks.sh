@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Which spinlocks CPUs wait on, and from where, for the design notes in the
+# README: in one boot, EEVDF, then each build given (LABEL=BINARY; the label
+# "peer" runs the binary without options), while wakelat's 2 threads run
+# SECS s (default 4) next to stress-ng --pipe 2. A kprobe on
+# native_queued_spin_lock_slowpath records the lock's address and the
+# kernel stack, a kretprobe its end; bench/spinlocks.py sums the waits
+# over 200 us by lock and by stack. A runqueue's lock is the one whose
+# address recurs one per-CPU offset apart:
+#
+#   scripts/vm.sh -t 900 -- bench/spinlocks.sh ours=/tmp/a/scx_userland
+set -uo pipefail
+
+secs=${SECS:-4}
+here=$(cd "$(dirname "$0")" && pwd)
+wakelat=${WAKELAT:-$here/../build/wakelat}
+[ -x "$wakelat" ] || { echo "spinlocks.sh: no $wakelat: make wakelat" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=sched.sh
+. "$here/sched.sh"
+cd /tmp || exit 1
+
+t=/sys/kernel/tracing
+[ -e $t/trace ] || mount -t tracefs nodev $t || exit 1
+echo 60000 > $t/buffer_size_kb
+echo nop > $t/current_tracer
+echo 'p:spin_begin native_queued_spin_lock_slowpath lock=%di' > $t/kprobe_events ||
+	{ echo "spinlocks.sh: cannot probe native_queued_spin_lock_slowpath" >&2; exit 1; }
+echo 'r:spin_end native_queued_spin_lock_slowpath' >> $t/kprobe_events
+echo stacktrace > $t/events/kprobes/spin_begin/trigger
+echo 1 > $t/events/kprobes/enable
+echo 0 > $t/tracing_on
+
+# trace LABEL: wakelat next to pipes, traced, summed up
+trace() {
+	local lp
+
+	stress-ng --pipe 2 --quiet -t $((secs + 5))s &
+	lp=$!
+	sleep 1
+	echo > $t/trace
+	echo 1 > $t/tracing_on
+	"$wakelat" 2 1000 "$secs" > /tmp/spinlocks-lat.txt
+	echo 0 > $t/tracing_on
+	kill "$lp"
+	wait "$lp"
+	echo "$1 wakelat $(lat_stats /tmp/spinlocks-lat.txt)"
+	python3 "$here/spinlocks.py" "$1" "$secs" < $t/trace
+}
+
+trace eevdf
+each_build spinlocks trace "$@"
+echo 0 > $t/events/kprobes/enable
+echo '!stacktrace' > $t/events/kprobes/spin_begin/trigger
+echo > $t/kprobe_events
