@@ -31,11 +31,10 @@ set -uo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=sched.sh
 . "$(dirname "$0")/sched.sh"
+find_wakelat ab.sh
 
 rounds=${ROUNDS:-4}
 secs=${SECS:-5}
-wakelat=${WAKELAT:-$(cd "$(dirname "$0")/.." && pwd)/build/wakelat}
-[ -x "$wakelat" ] || { echo "ab.sh: no $wakelat: make wakelat" >&2; exit 1; }
 cd /tmp || exit 1
 
 # under_load FN LABEL WORKLOAD LOAD...: FN LABEL WORKLOAD next to the load

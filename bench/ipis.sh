@@ -22,10 +22,9 @@ set -uo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=sched.sh
 . "$(dirname "$0")/sched.sh"
+find_wakelat ipis.sh
 
 secs=${SECS:-4}
-wakelat=${WAKELAT:-$(cd "$(dirname "$0")/.." && pwd)/build/wakelat}
-[ -x "$wakelat" ] || { echo "ipis.sh: no $wakelat: make wakelat" >&2; exit 1; }
 ev=/sys/kernel/tracing/events/ipi/ipi_send_cpu
 hist='hist:keys=callsite.sym,callback.sym:size=256'
 cd /tmp || exit 1

@@ -6,7 +6,22 @@
 # which load each build given to them for a turn and unload it after; ab.sh,
 # ipis.sh and spinlocks.sh also summarize wake-up latency samples with
 # lat_stats. bench/inside.sh and ipis.sh read a scheduler's CPU time with
-# cpu_ns.
+# cpu_ns. Those that run wakelat find it with find_wakelat; spinwait.sh and
+# spinlocks.sh find tracefs with tracefs.
+
+# find_wakelat NAME: set wakelat to $WAKELAT, or to build/wakelat of this
+# tree; exit with NAME's error if it is not there
+find_wakelat() {
+	wakelat=${WAKELAT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/wakelat}
+	[ -x "$wakelat" ] || { echo "$1: no $wakelat: make wakelat" >&2; exit 1; }
+}
+
+# tracefs: set t to the tracefs directory, mounted if it is not; exit if
+# it cannot be
+tracefs() {
+	t=/sys/kernel/tracing
+	[ -e $t/trace ] || mount -t tracefs nodev $t || exit 1
+}
 
 # sched_up NAME LABEL BINARY [ARGS...]: start BINARY with ARGS (the label
 # "peer": the tree's scx_userland, without them), its output in

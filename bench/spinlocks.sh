@@ -15,14 +15,12 @@ set -uo pipefail
 
 secs=${SECS:-4}
 here=$(cd "$(dirname "$0")" && pwd)
-wakelat=${WAKELAT:-$here/../build/wakelat}
-[ -x "$wakelat" ] || { echo "spinlocks.sh: no $wakelat: make wakelat" >&2; exit 1; }
 # shellcheck source-path=SCRIPTDIR source=sched.sh
 . "$here/sched.sh"
+find_wakelat spinlocks.sh
 cd /tmp || exit 1
 
-t=/sys/kernel/tracing
-[ -e $t/trace ] || mount -t tracefs nodev $t || exit 1
+tracefs
 echo 60000 > $t/buffer_size_kb
 echo nop > $t/current_tracer
 echo 'p:spin_begin native_queued_spin_lock_slowpath lock=%di' > $t/kprobe_events ||

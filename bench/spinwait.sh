@@ -18,14 +18,12 @@ set -uo pipefail
 rounds=${ROUNDS:-2}
 secs=${SECS:-4}
 here=$(cd "$(dirname "$0")" && pwd)
-wakelat=${WAKELAT:-$here/../build/wakelat}
-[ -x "$wakelat" ] || { echo "spinwait.sh: no $wakelat: make wakelat" >&2; exit 1; }
 # shellcheck source-path=SCRIPTDIR source=sched.sh
 . "$here/sched.sh"
+find_wakelat spinwait.sh
 cd /tmp || exit 1
 
-t=/sys/kernel/tracing
-[ -e $t/trace ] || mount -t tracefs nodev $t || exit 1
+tracefs
 fns=$(grep -oE '^(native_queued_spin_lock_slowpath|try_to_wake_up|scx_bpf_dsq_move_to_local(___v2)?|schedule)\b' \
 	$t/available_filter_functions)
 grep -q slowpath <<< "$fns" ||

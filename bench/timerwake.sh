@@ -18,10 +18,9 @@ set -uo pipefail
 secs=${SECS:-5}
 load=${LOAD:-stress-ng --pipe 2 --quiet}
 here=$(cd "$(dirname "$0")" && pwd)
-wakelat=${WAKELAT:-$here/../build/wakelat}
-[ -x "$wakelat" ] || { echo "timerwake.sh: no $wakelat: make wakelat" >&2; exit 1; }
 # shellcheck source-path=SCRIPTDIR source=sched.sh
 . "$here/sched.sh"
+find_wakelat timerwake.sh
 cd /tmp || exit 1
 
 # trace LABEL: one traced wakelat run, analysed
