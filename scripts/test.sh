@@ -68,7 +68,7 @@ btf=$out/vmlinux
 tally intree "$log/intree.tap"
 
 echo "# part 3: selftests against the scheduler, in the test kernel"
-vm_suite vm "${SCX_TEST_TIMEOUT:-900}"
+vm_suite vm "${SCX_TEST_TIMEOUT:-1500}"
 tally vm "$log/vm.tap"
 
 echo "# part 4: the same binary on a second sched_ext kernel"
