@@ -84,7 +84,6 @@ lat_stats() {
 # cpu_ns PID: se.sum_exec_runtime of all PID's threads, in ns (the file has
 # ms); nothing if PID has none
 cpu_ns() {
-	cat /proc/"$1"/task/*/sched 2>/dev/null |
-		awk '/^se.sum_exec_runtime/ {s += $3; ok = 1}
-		     END {if (ok) printf "%.0f", s * 1e6}'
+	awk '/^se.sum_exec_runtime/ {s += $3; ok = 1}
+	     END {if (ok) printf "%.0f", s * 1e6}' /proc/"$1"/task/*/sched 2>/dev/null
 }
