@@ -4,8 +4,8 @@
 
 Reads the trace (spin_begin with its stack, spin_end) on stdin; argv:
 LABEL SECS. A wait is a spin_begin and the next spin_end on its CPU; those
-over 200 us are summed, in ms per second traced, by lock address and by
-the task and the first callers that waited.
+over 200 us are summed, in ms per second traced, by lock address, by the
+waiting task's name and by that task and the first callers that waited.
 """
 import collections
 import re
@@ -22,7 +22,8 @@ def main():
     label, secs = sys.argv[1], float(sys.argv[2])
     begin, stack = {}, {}
     cpu = None
-    by_lock, by_stack, count = (collections.Counter() for _ in range(3))
+    by_lock, by_task, by_stack, count = (collections.Counter()
+                                        for _ in range(4))
     for line in sys.stdin:
         m = EVENT.match(line)
         if m:
@@ -42,6 +43,7 @@ def main():
                     by_stack[key] += ts - b[0]
                     count[key] += 1
                     by_lock[b[1]] += ts - b[0]
+                    by_task[b[2]] += ts - b[0]
             continue
         s = line.strip()
         if s.startswith('=>') and cpu is not None:
@@ -50,6 +52,8 @@ def main():
           (label, sum(by_lock.values()) * 1e3 / secs, sum(count.values())))
     for lock, s in by_lock.most_common(3):
         print('  lock %s: %.1f ms/s' % (lock, s * 1e3 / secs))
+    for task, s in by_task.most_common(4):
+        print('  task %s: %.1f ms/s' % (task, s * 1e3 / secs))
     for key, s in by_stack.most_common(8):
         print('  %6.1f ms/s %5d  %s' % (s * 1e3 / secs, count[key], key))
 

@@ -4,16 +4,22 @@
 # Which spinlocks CPUs wait on, and from where, for the design notes in the
 # README: in one boot, EEVDF, then each build given (LABEL=BINARY; the label
 # "peer" runs the binary without options), while wakelat's 2 threads run
-# SECS s (default 4) next to stress-ng --pipe 2. A kprobe on
+# SECS s (default 4) next to stress-ng --pipe 2; with LOAD=messaging, while
+# perf bench sched messaging -g 2 -l 100 runs instead. A kprobe on
 # native_queued_spin_lock_slowpath records the lock's address and the
 # kernel stack, a kretprobe its end; bench/spinlocks.py sums the waits
-# over 200 us by lock and by stack. A runqueue's lock is the one whose
-# address recurs one per-CPU offset apart:
+# over 200 us by lock, by waiting task and by stack. A runqueue's lock is
+# the one whose address recurs one per-CPU offset apart:
 #
 #   scripts/vm.sh -t 900 -- bench/spinlocks.sh ours=/tmp/a/scx_userland
 set -uo pipefail
 
 secs=${SECS:-4}
+load=${LOAD:-pipes}
+case $load in
+pipes|messaging) ;;
+*) echo "spinlocks.sh: LOAD must be pipes or messaging, not $load" >&2; exit 1 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=sched.sh
 . "$here/sched.sh"
@@ -30,10 +36,22 @@ echo stacktrace > $t/events/kprobes/spin_begin/trigger
 echo 1 > $t/events/kprobes/enable
 echo 0 > $t/tracing_on
 
-# trace LABEL: wakelat next to pipes, traced, summed up
+# trace LABEL: the load, traced, summed up
 trace() {
-	local lp
+	local lp t0 t1
 
+	if [ "$load" = messaging ]; then
+		echo > $t/trace
+		t0=$EPOCHREALTIME
+		echo 1 > $t/tracing_on
+		perf bench sched messaging -g 2 -l 100 > /dev/null 2>&1
+		echo 0 > $t/tracing_on
+		t1=$EPOCHREALTIME
+		t1=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+		echo "$1 msg $t1"
+		python3 "$here/spinlocks.py" "$1" "$t1" < $t/trace
+		return
+	fi
 	stress-ng --pipe 2 --quiet -t $((secs + 5))s &
 	lp=$!
 	sleep 1
