@@ -8,16 +8,19 @@
 # perf bench sched messaging -g 2 -l 100 runs instead. A kprobe on
 # native_queued_spin_lock_slowpath records the lock's address and the
 # kernel stack, a kretprobe its end; bench/spinlocks.py sums the waits
-# over 200 us by lock, by waiting task and by stack, and counts those
-# during which another CPU was inside do_pick_task_scx(), where ops.dispatch()
-# runs under that CPU's runqueue lock. A runqueue's lock is the one whose
-# address recurs one per-CPU offset apart:
+# over 200 us by lock, by waiting task and by stack. For each function in
+# HOLDERS (default: do_pick_task_scx, where ops.dispatch() runs under the
+# CPU's runqueue lock, try_to_wake_up and sched_tick, which take runqueue
+# locks too), a kprobe pair tells which waits began while another CPU was
+# inside it, and how long CPUs spent there. A runqueue's lock is the one
+# whose address recurs one per-CPU offset apart:
 #
 #   scripts/vm.sh -t 900 -- bench/spinlocks.sh ours=/tmp/a/scx_userland
 set -uo pipefail
 
 secs=${SECS:-4}
 load=${LOAD:-pipes}
+holders=${HOLDERS:-do_pick_task_scx try_to_wake_up sched_tick}
 case $load in
 pipes|messaging) ;;
 *) echo "spinlocks.sh: LOAD must be pipes or messaging, not $load" >&2; exit 1 ;;
@@ -34,9 +37,11 @@ echo nop > $t/current_tracer
 echo 'p:spin_begin native_queued_spin_lock_slowpath lock=%di' > $t/kprobe_events ||
 	{ echo "spinlocks.sh: cannot probe native_queued_spin_lock_slowpath" >&2; exit 1; }
 echo 'r:spin_end native_queued_spin_lock_slowpath' >> $t/kprobe_events
-echo 'p:pick_begin do_pick_task_scx' >> $t/kprobe_events ||
-	echo "spinlocks.sh: cannot probe do_pick_task_scx, no holder report" >&2
-echo 'r:pick_end do_pick_task_scx' >> $t/kprobe_events 2>/dev/null
+for f in $holders; do
+	{ echo "p:in_$f $f" >> $t/kprobe_events &&
+		echo "r:out_$f $f" >> $t/kprobe_events; } ||
+		echo "spinlocks.sh: cannot probe $f, no report of it" >&2
+done
 echo stacktrace > $t/events/kprobes/spin_begin/trigger
 echo 1 > $t/events/kprobes/enable
 echo 0 > $t/tracing_on
