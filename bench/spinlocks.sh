@@ -46,29 +46,33 @@ echo stacktrace > $t/events/kprobes/spin_begin/trigger
 echo 1 > $t/events/kprobes/enable
 echo 0 > $t/tracing_on
 
+# traced CMD...: run CMD with tracing on, the trace cleared first; its
+# wall time in s into traced_s
+traced() {
+	local t0=$EPOCHREALTIME
+
+	echo > $t/trace
+	echo 1 > $t/tracing_on
+	"$@"
+	echo 0 > $t/tracing_on
+	traced_s=$(awk -v a="$t0" -v b="$EPOCHREALTIME" \
+		'BEGIN {printf "%.3f", b - a}')
+}
+
 # trace LABEL: the load, traced, summed up
 trace() {
-	local lp t0 t1
+	local lp
 
 	if [ "$load" = messaging ]; then
-		echo > $t/trace
-		t0=$EPOCHREALTIME
-		echo 1 > $t/tracing_on
-		perf bench sched messaging -g 2 -l 100 > /dev/null 2>&1
-		echo 0 > $t/tracing_on
-		t1=$EPOCHREALTIME
-		t1=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
-		echo "$1 msg $t1"
-		python3 "$here/spinlocks.py" "$1" "$t1" < $t/trace
+		traced perf bench sched messaging -g 2 -l 100 > /dev/null 2>&1
+		echo "$1 msg $traced_s"
+		python3 "$here/spinlocks.py" "$1" "$traced_s" < $t/trace
 		return
 	fi
 	stress-ng --pipe 2 --quiet -t $((secs + 5))s &
 	lp=$!
 	sleep 1
-	echo > $t/trace
-	echo 1 > $t/tracing_on
-	"$wakelat" 2 1000 "$secs" > /tmp/spinlocks-lat.txt
-	echo 0 > $t/tracing_on
+	traced "$wakelat" 2 1000 "$secs" > /tmp/spinlocks-lat.txt
 	kill "$lp"
 	wait "$lp"
 	echo "$1 wakelat $(lat_stats /tmp/spinlocks-lat.txt)"
