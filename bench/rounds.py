@@ -16,7 +16,11 @@ the thread's switch in to its switch out, in three parts:
 
 One line: the number of runs and, for the whole run and each part, the sum
 over all runs (ms) and the median, mean and p90 (us). A run with no such
-call counts in the whole only.
+call counts in the whole only. Then what the other CPUs did meanwhile:
+other_idle, the share of the thread's run time during which another CPU
+ran its idle task; and idle, each CPU's share of the trace spent idle (from
+its first switch on). Under single-threaded TCG a task is charged for the
+other vCPU's turns, and an idle vCPU takes none.
 """
 import re
 import statistics
@@ -36,10 +40,40 @@ def stats(name, v):
             f"p90_us={v[int(len(v) * 0.9)]:.0f}")
 
 
+class Cpus:
+    """Which CPUs run their idle task, over time, from sched_switch."""
+
+    def __init__(self):
+        self.pid, self.since, self.idle = {}, {}, {}
+        self.t0 = self.t = None
+        self.run_cpu = None     # the CPU the thread runs on, if it does
+        self.other_idle = 0.0   # its run time while another CPU idled
+
+    def switch(self, cpu, t, nxt):
+        if self.t0 is None:
+            self.t0 = t
+        if self.run_cpu is not None and any(
+                c != self.run_cpu and pid == 0
+                for c, pid in self.pid.items()):
+            self.other_idle += t - self.t
+        self.t = t
+        if self.pid.get(cpu) == 0:
+            self.idle[cpu] = self.idle.get(cpu, 0) + t - self.since[cpu]
+        self.pid[cpu], self.since[cpu] = nxt, t
+
+    def shares(self, run_us):
+        span = (self.t - self.t0) if self.t0 is not None else 0
+        idle = ",".join(f"{c}:{self.idle.get(c, 0) / span:.2f}"
+                        for c in sorted(self.pid)) if span else "-"
+        return (f"other_idle={self.other_idle / run_us:.2f} "
+                if run_us else "other_idle=- ") + f"idle={idle}"
+
+
 def main():
     label, tid = sys.argv[1], int(sys.argv[2])
     parts = {"run": [], "back": [], "user": [], "away": []}
     t_in = t_ret = t_call = None
+    cpus = Cpus()
     for line in sys.stdin:
         m = LINE.match(line)
         if not m:
@@ -48,6 +82,12 @@ def main():
         if ev == "sched:sched_switch":
             prev = int(re.search(r"prev_pid=(\d+)", tr)[1])
             nxt = int(re.search(r"next_pid=(\d+)", tr)[1])
+            cpu = int(m[2])
+            cpus.switch(cpu, t, nxt)
+            if prev == tid and cpus.run_cpu == cpu:
+                cpus.run_cpu = None
+            if nxt == tid:
+                cpus.run_cpu = cpu
             if prev == tid and t_in is not None:
                 parts["run"].append(t - t_in)
                 if t_call is not None:
@@ -65,7 +105,8 @@ def main():
                 parts["user"].append(t - t_ret)
                 t_call, t_ret = t, None
     print(f"{label} runs={len(parts['run'])} " +
-          " ".join(stats(k, v) for k, v in parts.items()))
+          " ".join(stats(k, v) for k, v in parts.items()) + " " +
+          cpus.shares(sum(parts["run"])))
 
 
 if __name__ == "__main__":
