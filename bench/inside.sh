@@ -13,7 +13,8 @@
 # each sched_ext scheduler is loaded afresh for its turn:
 #   messaging   perf bench sched messaging $BENCH_MSG, 3 times a turn,
 #               and the user-space scheduler's CPU time and decisions
-#               over each run (from a stats record before to one after)
+#               over each run (from a stats record before to one after),
+#               and the largest share of the run any CPU spent idle
 #   pipe        perf bench sched pipe -l $BENCH_PIPE, once a turn
 #   cpu mix     stress-ng --cpu 4 for $BENCH_CPU_SECS s, once a turn:
 #               bogo ops/s
@@ -103,6 +104,17 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN {
 	if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) printf "%.0f", b - a }'; }
 # got KEY: the value last recorded for KEY
 got() { sed -n "s/^$1=//p" "$raw" | tail -n1; }
+# cpu_idle: each CPU's idle and total time so far, in /proc/stat's ticks,
+# "IDLE TOTAL" pairs on one line
+cpu_idle() { awk '/^cpu[0-9]/ { t = 0; for (i = 2; i <= 9; i++) t += $i
+	printf "%d %d ", $5 + $6, t }' /proc/stat; }
+# idlest A B: between two cpu_idle readings, the largest share of its
+# time any CPU spent idle (0 to 1)
+idlest() { awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x); split(b, y)
+	for (i = 1; i < n; i += 2)
+		if ((d = y[i + 1] - x[i + 1]) > 0 && (y[i] - x[i]) / d > m)
+			m = (y[i] - x[i]) / d
+	printf "%.3f", m }'; }
 
 # mix_load MIX SECS: sets load[] to the command line of the background
 # load MIX, and desc to its words for the report. timeout makes it a
@@ -382,7 +394,7 @@ pipe() {
 
 # turn L R: L's turn in round R of part 1
 turn() {
-	local L=$1 r=$2 i t c m k what s0 s1=
+	local L=$1 r=$2 i t c m k what s0 s1= i0
 
 	if [ "$L" != eevdf ] && ! start_sched "$L"; then
 		put "$L.messaging.$r.1" fail
@@ -392,8 +404,10 @@ turn() {
 	[ "$L" = eevdf ] || s1=$(run_mark "$L")
 	for i in $(seq "$msg_per_turn"); do
 		s0=$s1
+		i0=$(cpu_idle)
 		t=$(messaging)
 		put "$L.messaging.$r.$i" "$t"
+		put "$L.msgidle.$r.$i" "$(idlest "$i0" "$(cpu_idle)")"
 		if [ "$L" != eevdf ]; then
 			s1=$(run_mark "$L")
 			put "$L.msgcpu.$r.$i" "$(sub "${s0#* }" "${s1#* }")"

@@ -275,6 +275,10 @@ def sched_results(raw, par, ic, s, work):
         s + ".messaging.", raw=par)
     r["ic_messaging_runs_s"], r["ic_messaging_median_s"] = runs(
         s + ".messaging.", raw=ic)
+    # the largest share of each messaging run any CPU spent idle
+    r["msgidle_runs"], r["msgidle_median"] = runs(s + ".msgidle.")
+    r["par_msgidle_runs"], r["par_msgidle_median"] = runs(
+        s + ".msgidle.", raw=par)
     r["pipe_runs_us_per_op"], r["pipe_us_per_op"] = runs(s + ".pipe.")
     # each a median over the rounds of one run's avg, p99 and max; the
     # CPU hogs' in "cyclictest", as before there were other mixes
@@ -426,17 +430,20 @@ def main():
             return r["par_messaging_median_s"]
         if key == "ic_messaging":
             return r["ic_messaging_median_s"]
+        if key in ("msgidle", "par_msgidle"):
+            return r[key + "_median"]
         if key == "pipe":
             return r["pipe_us_per_op"]
         if key == "cpu":
             return r["cpu_bogo_ops_s"]
         return None
 
-    keys = ("messaging", "par_messaging", "ic_messaging", "pipe") + \
-        tuple(cyc_keys) + ("cpu",)
+    keys = ("messaging", "par_messaging", "ic_messaging", "msgidle",
+            "par_msgidle", "pipe") + tuple(cyc_keys) + ("cpu",)
     run_keys = {"messaging": "messaging_runs_s",
                 "par_messaging": "par_messaging_runs_s",
                 "ic_messaging": "ic_messaging_runs_s",
+                "msgidle": "msgidle_runs", "par_msgidle": "par_msgidle_runs",
                 "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
                 "msgcpu": "msgcpu_runs_ms",
                 "msgcpu_task": "msgcpu_per_task_runs_us",
@@ -728,6 +735,16 @@ def write_md(path, doc):
         row(f"the same, time counted in instructions (qemu -icount): "
             f"median of {nic:.0f}, s (lower is better)", "ic_messaging",
             lambda r: r["ic_messaging_median_s"], 3)
+    # recorded since 2026-12: older raw files have none
+    if any(S[s]["msgidle_runs"] for s in SCHEDS):
+        row(f"messaging{', vCPUs taking turns' if tcg else ''}: the "
+            "largest share of a run any CPU spent idle (/proc/stat), "
+            f"median of {nm:.0f}", "msgidle",
+            lambda r: r["msgidle_median"], 2)
+    if tcg and any(S[s]["par_msgidle_runs"] for s in SCHEDS):
+        row("the same, vCPUs in parallel: median of "
+            f"{npar:.0f}", "par_msgidle",
+            lambda r: r["par_msgidle_median"], 2)
     row(f"perf bench sched pipe -l {fmt(m['pipe_loops'], 0)}: median of "
         f"{nr:.0f}, us/op (lower is better)", "pipe",
         lambda r: r["pipe_us_per_op"], 1)
@@ -779,6 +796,12 @@ def write_md(path, doc):
           ("; messaging, -icount, s: " +
            ", ".join(fmt(t, 3) for t in S[s]["ic_messaging_runs_s"])
            if nic else "") +
+          ("; messaging, largest idle share of a CPU: " +
+           ", ".join(fmt(t, 2) for t in S[s]["msgidle_runs"])
+           if S[s]["msgidle_runs"] else "") +
+          ("; the same, vCPUs in parallel: " +
+           ", ".join(fmt(t, 2) for t in S[s]["par_msgidle_runs"])
+           if S[s]["par_msgidle_runs"] else "") +
           "; pipe, us/op: " +
           ", ".join(fmt(t, 1) for t in S[s]["pipe_runs_us_per_op"]) +
           "; CPU mix, bogo ops/s: " +

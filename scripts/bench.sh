@@ -185,7 +185,7 @@ done
 # The finished rounds' runs of every boot, in one file
 for d in "$work"/vm-par.*; do
 	[ -f "$d/raw.txt" ] || continue
-	finished_runs "$d/raw.txt" 'messaging|msgcpu|msgtasks|exit'
+	finished_runs "$d/raw.txt" 'messaging|msgidle|msgcpu|msgtasks|exit'
 done > "$par"
 echo "boots=$boots" >> "$par"
 echo "rounds_done=$((next - 1))" >> "$par"
