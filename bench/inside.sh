@@ -394,7 +394,7 @@ pipe() {
 
 # turn L R: L's turn in round R of part 1
 turn() {
-	local L=$1 r=$2 i t c m k what s0 s1= i0
+	local L=$1 r=$2 i t c m k what s0 i0 s1=
 
 	if [ "$L" != eevdf ] && ! start_sched "$L"; then
 		put "$L.messaging.$r.1" fail

@@ -735,7 +735,7 @@ def write_md(path, doc):
         row(f"the same, time counted in instructions (qemu -icount): "
             f"median of {nic:.0f}, s (lower is better)", "ic_messaging",
             lambda r: r["ic_messaging_median_s"], 3)
-    # recorded since 2026-12: older raw files have none
+    # only if recorded: older raw files have none
     if any(S[s]["msgidle_runs"] for s in SCHEDS):
         row(f"messaging{', vCPUs taking turns' if tcg else ''}: the "
             "largest share of a run any CPU spent idle (/proc/stat), "
