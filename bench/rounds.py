@@ -82,19 +82,15 @@ def main():
         if ev == "sched:sched_switch":
             prev = int(re.search(r"prev_pid=(\d+)", tr)[1])
             nxt = int(re.search(r"next_pid=(\d+)", tr)[1])
-            cpu = int(m[2])
-            cpus.switch(cpu, t, nxt)
-            if prev == tid and cpus.run_cpu == cpu:
-                cpus.run_cpu = None
-            if nxt == tid:
-                cpus.run_cpu = cpu
+            cpus.switch(int(m[2]), t, nxt)
             if prev == tid and t_in is not None:
                 parts["run"].append(t - t_in)
                 if t_call is not None:
                     parts["away"].append(t - t_call)
-                t_in = None
+                t_in = cpus.run_cpu = None
             if nxt == tid:
                 t_in, t_ret, t_call = t, None, None
+                cpus.run_cpu = int(m[2])
         elif who == tid and t_in is not None and \
                 any(ev.endswith("_" + s) for s in SLEEPS):
             if ":sys_exit_" in ev:
