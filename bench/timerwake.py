@@ -21,7 +21,7 @@ came, and whether that had run since before the expiry or was switched in
 after it (the CPU switched tasks, yet did not take the interrupt). And by
 which CPUs traced no event for over half of the time the timer was late:
 its own while another CPU ran, every CPU, or none; and, for a silence of
-its own CPU, the last event that CPU traced before it.
+its own CPU, when it began and the last event that CPU traced before it.
 """
 import bisect
 import collections
@@ -40,14 +40,14 @@ def short(comm):
 
 def longest_gap(events, ts, a, b):
     """The longest stretch between events (t, what) of one CPU, at times
-    ts, that ends after a and starts before b, clipped to [a - BEFORE_NS,
-    b]: (length, the event before it)."""
+    ts, that ends after a and starts before b, counted from a at the
+    earliest: (length, the event before it, when that event came)."""
     i = bisect.bisect_left(ts, a - BEFORE_NS)
     j = bisect.bisect_left(ts, b)
-    best, prev, last = (0, None), a - BEFORE_NS, None
+    best, prev, last = (0, None, a), a - BEFORE_NS, None
     for t, what in events[i:j] + [(b, None)]:
         if t > a and t - max(prev, a) > best[0]:
-            best = (t - max(prev, a), last)
+            best = (t - max(prev, a), last, prev)
         prev, last = t, what
     return best
 
@@ -59,17 +59,23 @@ def silences(events, lates):
     mts = [m[0] for m in merged]
     ts = {c: [e[0] for e in v] for c, v in events.items()}
     kinds, last = collections.Counter(), collections.Counter()
+    began = collections.Counter()
     for cpu, e, t in lates:
-        own, before = longest_gap(events[cpu], ts[cpu], e, t)
+        own, before, since = longest_gap(events[cpu], ts[cpu], e, t)
         if longest_gap(merged, mts, e, t)[0] * 2 > t - e:
             kinds['every CPU'] += 1
         elif own * 2 > t - e:
             kinds['its own while another ran'] += 1
             last[before or '?'] += 1
+            began['before the expiry' if since < e else
+                  'within 0.1 ms after it' if since < e + 100000 else
+                  'later'] += 1
         else:
             kinds['none'] += 1
     print("  no event for over half of the wait: " + ", ".join(
         f"{k} {n}" for k, n in kinds.most_common()))
+    print("  its own CPU's silence began: " + ", ".join(
+        f"{k} {n}" for k, n in began.most_common()))
     print("  its own CPU's last event before its silence: " + ", ".join(
         f"{k} {n}" for k, n in last.most_common(4)))
 
