@@ -26,9 +26,11 @@
  * scheduler task waits in USERSCHED_DSQ and runs ahead of decided tasks when
  * they run low or once it has waited a slice; when a woken task waits for it,
  * a CPU whose task has run a while is taken for it, at once or at a tick; the
- * CPU of a woken task that may run there only, first. Per-task state lives in
- * task local storage and travels in each record: user space keeps nothing per
- * pid.
+ * CPU of a woken task that may run there only, first. While user space is
+ * late (slow rounds), the BPF side places tasks itself (user_late()); when
+ * it stops, the heartbeat hands the CPUs back to the kernel. Per-task state
+ * lives in task local storage and travels in each record: user space keeps
+ * nothing per pid.
  */
 #include <scx/common.bpf.h>
 #include "scx_userland.h"
@@ -54,7 +56,9 @@ const bool full_user __weak;	/* -f: no shortcut past user space */
  * - the heartbeat (every HEARTBEAT_NS) hands the CPUs back to the kernel
  *   when user space leaves tasks waiting with no sign of life for
  *   USERSCHED_STALL_NS, and preempts a CPU for the scheduler task when it
- *   has waited USERSCHED_WAIT_NS in its DSQ.
+ *   has waited USERSCHED_WAIT_NS in its DSQ;
+ * - while a round of user space has taken USER_LATE_NS, or its last one
+ *   did, tasks are placed by the BPF side (user_late()).
  */
 #define SLICE_ROUND_NS		(500 * 1000 * 1000ULL)
 #define SLICE_MIN_NS		(1000 * 1000ULL)
@@ -64,6 +68,7 @@ const bool full_user __weak;	/* -f: no shortcut past user space */
 #define USERSCHED_WAIT_NS	(100 * 1000 * 1000ULL)
 #define USERSCHED_STALL_NS	(800 * 1000 * 1000ULL)
 #define WAKE_LEAD_NS		(1000 * 1000ULL)
+#define USER_LATE_NS		(200 * 1000 * 1000ULL)
 
 /*
  * The scheduler's pid as the kernel knows it, which getpid() is not inside
@@ -82,9 +87,15 @@ enum {
 UEI_DEFINE(uei);
 u64 vtime_now;
 
-/* Written by user space each round: its queue length, and a round count. */
+/*
+ * Written by user space each round: its queue length, a round count, when
+ * the round in progress began (0: none is) and how long the last one took
+ * (ns, the clock of bpf_ktime_get_ns()).
+ */
 u64 user_queued;
 u64 user_rounds;
+u64 user_round_start_ns;
+u64 user_round_ns;
 
 static u64 usersched_enq_ns;
 static bool usersched_waiting;	/* enqueued, has not run since */
@@ -548,6 +559,35 @@ static void hurry_usersched(const struct task_struct *p)
 	}
 }
 
+/*
+ * User space is late: its round in progress has taken USER_LATE_NS, or its
+ * last one did (a slow policy, or stopped mid-round), and a record waits in
+ * the ring. Each trip there would then cost a round, and a program that
+ * sleeps and wakes often would crawl, a round per wake-up, though user space
+ * still shows signs of life to the heartbeat. So until a round is quick
+ * again, tasks are placed by the BPF side as user space would place them,
+ * and one goes to the ring whenever it is empty, for that round to show
+ * whether user space has caught up.
+ */
+static bool user_late(void)
+{
+	u64 start = READ_ONCE(user_round_start_ns);
+
+	if (READ_ONCE(user_round_ns) <= USER_LATE_NS &&
+	    (!start || bpf_ktime_get_ns() - start <= USER_LATE_NS))
+		return false;
+	return bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA);
+}
+
+/* @p goes to SHARED_DSQ without a trip to a late user space. */
+static void place_late(struct task_struct *p, struct task_ctx *tctx,
+		       u64 enq_flags)
+{
+	place(p, tctx, enq_flags, enq_flags & SCX_ENQ_WAKEUP);
+	stat_inc(late);
+	kick_idle_cpu(p->cpus_ptr);
+}
+
 static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 			 u64 enq_flags)
 {
@@ -671,6 +711,10 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	if (tctx && place_pinned(p, tctx, enq_flags))
 		return;
+	if (tctx && user_late()) {
+		place_late(p, tctx, enq_flags);
+		return;
+	}
 	if (tctx && send_to_user(p, tctx, enq_flags)) {
 		stat_inc(enq_user);
 		return;

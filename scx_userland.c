@@ -19,9 +19,10 @@
  *      user ring leaves the rest in the tree for the next round. The
  *      kernel queues the decisions by their vtime, so the order holds
  *      across rounds too.
- *   3. Tell the BPF side how many tasks wait here and that a round went
- *      by (its heartbeat hands the CPUs back to the kernel when rounds
- *      stop). Tasks left in the tree: sched_yield() so that the kernel
+ *   3. Tell the BPF side how many tasks wait here, that a round went by
+ *      (its heartbeat hands the CPUs back to the kernel when rounds stop)
+ *      and how long it took (it places tasks itself while rounds are
+ *      slow). Tasks left in the tree: sched_yield() so that the kernel
  *      drains the user ring and runs them. None left: sleep in
  *      epoll_wait() on the ring until the kernel sends more.
  *
@@ -705,7 +706,9 @@ static void out_flow(struct ul_out *o, size_t *line_start, char fields[][40],
 /*
  * The block printed every interval: at most 3 lines of at most
  * UL_TEXT_COLS columns. Rates and waits are over the interval from @prev
- * to @cur; problem counters follow the waits, only when non-zero:
+ * to @cur. Problem counters follow the waits, only when non-zero; the rate
+ * of tasks placed while user space was late (!late) follows direct, also
+ * only when non-zero:
  *
  *   stats 12s: decided 1.2k/s  direct 567/s  queued 12  cpu 3.2%
  *     wait p50 128us  p99 8.2ms  max 33ms  !fallback 3/s  !stale 2
@@ -717,17 +720,20 @@ static int format_text(char *buf, size_t size, const struct ul_snap *cur,
 	__u64 dt = cur->elapsed_ns - prev->elapsed_ns;
 	__u64 h[UL_NR_WAIT_BUCKETS], n = 0, cpu;
 	char fields[UL_NR_PROBLEMS][40], a[16], b[16];
+	__u64 late = cur->k.late - prev->k.late;
 	size_t line_start;
 	int i;
 
 	if (!dt)
 		dt = 1;
 	cpu = per_sec(cur->cpu_ns - prev->cpu_ns, dt) / 1000000;
-	out(&o, "stats %llus: decided %s/s  direct %s/s  queued %llu  cpu %llu.%llu%%\n",
+	out(&o, "stats %llus: decided %s/s  direct %s/s",
 	    (unsigned long long)(cur->elapsed_ns / 1000000000ULL),
 	    fmt_num(a, sizeof(a), per_sec(cur->u.submitted - prev->u.submitted, dt)),
-	    fmt_num(b, sizeof(b), per_sec(cur->k.direct - prev->k.direct, dt)),
-	    (unsigned long long)cur->queued,
+	    fmt_num(b, sizeof(b), per_sec(cur->k.direct - prev->k.direct, dt)));
+	if (late)
+		out(&o, "  !late %s/s", fmt_num(a, sizeof(a), per_sec(late, dt)));
+	out(&o, "  queued %llu  cpu %llu.%llu%%\n", (unsigned long long)cur->queued,
 	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
 
 	line_start = o.len;
@@ -754,10 +760,10 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 	struct ul_out o = { .buf = buf, .size = size };
 	__u64 events = s->k.enq_user + s->k.direct + s->k.enq_usersched +
 		       s->k.enq_fallback + s->k.kthread + s->k.requeued +
-		       s->k.placed;
+		       s->k.placed + s->k.late;
 	__u64 share = events ? s->k.enq_user * 1000 / events : 0;
 	__u64 cpu = per_sec(s->cpu_ns, s->elapsed_ns) / 1000000;
-	char fields[UL_NR_PROBLEMS][40], n[5][16];
+	char fields[UL_NR_PROBLEMS][40], n[6][16];
 	size_t line_start;
 
 	out(&o,
@@ -768,12 +774,13 @@ static int format_final(char *buf, size_t size, const struct ul_snap *s)
 	    (unsigned long long)share / 10, (unsigned long long)share % 10,
 	    (unsigned long long)s->u.submitted);
 	out(&o,
-	    "  the others: direct %s  placed %s  requeued %s  kthread %s  enq_usersched %s\n",
+	    "  the others: direct %s  placed %s  late %s  requeued %s  kthread %s  enq_usersched %s\n",
 	    fmt_num(n[0], sizeof(n[0]), s->k.direct),
 	    fmt_num(n[1], sizeof(n[1]), s->k.placed),
-	    fmt_num(n[2], sizeof(n[2]), s->k.requeued),
-	    fmt_num(n[3], sizeof(n[3]), s->k.kthread),
-	    fmt_num(n[4], sizeof(n[4]), s->k.enq_usersched));
+	    fmt_num(n[2], sizeof(n[2]), s->k.late),
+	    fmt_num(n[3], sizeof(n[3]), s->k.requeued),
+	    fmt_num(n[4], sizeof(n[4]), s->k.kthread),
+	    fmt_num(n[5], sizeof(n[5]), s->k.enq_usersched));
 	line_start = o.len;
 	out(&o, "  cpu %llu.%llu%%  wait over the run ",
 	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
@@ -821,6 +828,7 @@ static int format_json(char *buf, size_t size, const struct ul_snap *s,
 		{ "requeued", k->requeued },
 		{ "pinned_here", k->pinned_here },
 		{ "placed", k->placed },
+		{ "late", k->late },
 		{ "consumed", u->consumed },
 		{ "submitted", u->submitted },
 		{ "queued", s->queued },
@@ -1109,6 +1117,7 @@ static int run(struct scx_userland *skel)
 	struct epoll_event ev;
 	struct bpf_link *link;
 	pthread_t stats_thread;
+	__u64 t0;
 	bool busy;
 	int efd, ret = -1;
 
@@ -1144,13 +1153,20 @@ static int run(struct scx_userland *skel)
 		__u64 vt = READ_ONCE(skel->bss->vtime_now);
 
 		round_begin();
+		t0 = now_ns();
+		WRITE_ONCE(skel->bss->user_round_start_ns, t0);
 		if (time_before(vtime_now, vt))
 			vtime_now = vt;
 		consume(rb);
+#ifdef UL_ROUND_HOOK
+		UL_ROUND_HOOK();	/* selftests/scx_userland_faults.c */
+#endif
 		dispatch_batch(urb);
-		/* what the heartbeat and the slice length go by */
+		/* what the heartbeat, the slice length and user_late() go by */
 		WRITE_ONCE(skel->bss->user_queued, nr_queued);
 		WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
+		WRITE_ONCE(skel->bss->user_round_ns, now_ns() - t0);
+		WRITE_ONCE(skel->bss->user_round_start_ns, 0);
 		busy = nr_queued;
 		if (busy)
 			ustats.yields++;

@@ -73,6 +73,7 @@ struct ul_stats {
 	__u64	requeued;	/* slices cut: back without a trip to user space */
 	__u64	pinned_here;	/* scheduler ran where a pinned task woke */
 	__u64	placed;		/* woken, pinned, placed by BPF */
+	__u64	late;		/* user space late: placed by BPF */
 };
 
 #endif /* __SCX_USERLAND_H */

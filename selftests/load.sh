@@ -123,7 +123,7 @@ t_stats_run() {
 	local fields=(enq_usersched enq_user enq_fallback kthread direct dispatched
 		stale not_queued exited bad_rec bad_vtime lag_capped usersched_runs
 		kicks preempts tick_cuts wake_preempts kept requeued pinned_here placed
-		consumed submitted uring_full pool_full short_rec yields sleeps
+		late consumed submitted uring_full pool_full short_rec yields sleeps
 		dropped elapsed_us cpu_us)
 
 	sched_start -j -i 1
@@ -258,3 +258,4 @@ vcsw() {
 
 # on its own; vm_tests.sh sources this file for its tests only
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
+

@@ -20,9 +20,10 @@ TESTS+=(
 
 # fork_storm ---------------------------------------------------------------
 # 2000 forks of short-lived children (stress-ng --fork). A new task runs
-# only after one of four counted ways: an idle CPU taken at once (direct),
-# kept in the kernel (enq_usersched), a decision applied (dispatched) or the
-# ring-full fallback (enq_fallback). So those four must grow by at least the
+# only after one of five counted ways: an idle CPU taken at once (direct),
+# kept in the kernel (enq_usersched), a decision applied (dispatched), the
+# ring-full fallback (enq_fallback) or placed by the BPF side while user
+# space was late (late). So those five must grow by at least the
 # number of tasks created meanwhile (/proc/stat "processes"). Children that exit
 # while a decision for them is in flight are counted (exited, stale,
 # not_queued), never an error: bad_rec stays 0.
@@ -40,13 +41,13 @@ forks() {
 	fail "no processes line in /proc/stat"
 }
 
-# runs LINE: direct + enq_usersched + dispatched + enq_fallback of a stats
-# line into RUNS
+# runs LINE: direct + enq_usersched + dispatched + enq_fallback + late of a
+# stats line into RUNS
 runs() {
 	local f
 
 	RUNS=0
-	for f in direct enq_usersched dispatched enq_fallback; do
+	for f in direct enq_usersched dispatched enq_fallback late; do
 		jget "$1" "$f"; RUNS=$((RUNS + V))
 	done
 }
@@ -68,7 +69,7 @@ t_fork_storm_run() {
 	runs "$before"; r1=$RUNS
 	runs "$FINAL"
 	tdiag "$((p1 - p0)) tasks created;" \
-	      "direct+enq_usersched+dispatched+enq_fallback grew by $((RUNS - r1))"
+	      "direct+enq_usersched+dispatched+enq_fallback+late grew by $((RUNS - r1))"
 	jget "$before" dispatched; r0=$V
 	jget "$FINAL" dispatched
 	tdiag "dispatched $r0 -> $V"

@@ -7,17 +7,36 @@
  * have. The last three are followed by the correct decision, so that the
  * task still runs. With UL_FAULTS=abi, one decision carries the wrong
  * UL_ABI, which must stop the scheduler with an error and its state dump.
+ * With UL_FAULTS=slow, each round sleeps SLOW_ROUND_MS between taking the
+ * records and deciding them: a scheduler as slow as it can be without the
+ * heartbeat taking it for stopped (USERSCHED_STALL_NS, 800 ms).
  * Without UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define SLOW_ROUND_MS	500
 
 struct user_ring_buffer;
 struct ul_dsp_rec;
 static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec);
+static void slow_round(void);
 #define UL_FAULT_HOOK(urb, rec)	inject_fault(urb, rec)
+#define UL_ROUND_HOOK()		slow_round()
 
 #include "scx_userland.c"
+
+static void slow_round(void)
+{
+	static const struct timespec ts = {
+		.tv_nsec = SLOW_ROUND_MS * 1000000L,
+	};
+	const char *mode = getenv("UL_FAULTS");
+
+	if (mode && !strcmp(mode, "slow"))
+		nanosleep(&ts, NULL);
+}
 
 static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec)
 {
@@ -26,7 +45,7 @@ static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec)
 	struct ul_dsp_rec *good;
 	unsigned long kind;
 
-	if (!mode || nr_decisions++ % 10)
+	if (!mode || !strcmp(mode, "slow") || nr_decisions++ % 10)
 		return;
 	if (!strcmp(mode, "abi")) {
 		rec->abi = UL_ABI + 1;

@@ -775,6 +775,12 @@ static int test_text_block(void)
 	ok &= EXPECT(!strstr(buf, "!exited"));
 	ok &= EXPECT_EQ(text_lines(buf, &cols), 2);
 
+	/* tasks placed while user space was late: a rate, after direct */
+	cur.k.late = 8;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	ok &= EXPECT(strstr(buf, "direct 300/s  !late 4/s  queued 7"));
+	cur.k.late = 0;
+
 	/* all of them at once, large: still at most 3 lines of 100 columns */
 	cur.k.enq_fallback = 123456789;
 	cur.k.stale += 123456789;
@@ -831,12 +837,14 @@ static int test_final_report(void)
 	ok &= EXPECT(strstr(buf, "cpu 1.0%"));
 	/* every kind of event is in the total */
 	s.k.placed = 200;
-	s.k.requeued = 400;
+	s.k.late = 100;
+	s.k.requeued = 300;
 	s.k.kthread = 400;
 	format_final(buf, sizeof(buf), &s);
 	ok &= EXPECT(strstr(buf, "250 of 2000 scheduling events (12.5%)"));
-	ok &= EXPECT(strstr(buf, "direct 700  placed 200  requeued 400  kthread 400"));
+	ok &= EXPECT(strstr(buf, "direct 700  placed 200  late 100  requeued 300  kthread 400"));
 	s.k.placed = 0;
+	s.k.late = 0;
 	s.k.requeued = 0;
 	s.k.kthread = 0;
 	format_final(buf, sizeof(buf), &s);
@@ -872,7 +880,8 @@ static int test_json(void)
 		"enq_usersched", "enq_user", "enq_fallback", "kthread", "direct",
 		"dispatched", "stale", "not_queued", "exited", "bad_rec",
 		"bad_vtime", "lag_capped", "usersched_runs", "kicks", "preempts", "tick_cuts",
-		"wake_preempts", "kept", "requeued", "pinned_here", "placed", "consumed",
+		"wake_preempts", "kept", "requeued", "pinned_here", "placed", "late",
+		"consumed",
 		"submitted", "queued", "uring_full", "pool_full", "short_rec",
 		"yields", "sleeps", "dropped", "elapsed_us", "cpu_us",
 	};
