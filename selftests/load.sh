@@ -16,6 +16,7 @@ TESTS+=(
 	"bad_input   90  bad options, not root, second instance: one-line error, nothing loaded"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
+	"run        180  make run's script, here: enabled, workload, summary read, run: OK"
 )
 
 # load ---------------------------------------------------------------------
@@ -256,6 +257,30 @@ vcsw() {
 	[ -n "$V" ] || fail "no voluntary_ctxt_switches for $1"
 }
 
+# run ----------------------------------------------------------------------
+# What `make run` does once inside a sched_ext kernel (scripts/run.sh
+# --inside): the scheduler with its stats under hackbench and stress-ng,
+# SIGINT, then a summary read back from its final report. The summary
+# must be whole: each number read from the report, and "run: OK" last.
+RUN_SH=$HERE/../scripts/run.sh
+
+t_run_setup() {
+	[ -x "$RUN_SH" ] || skip "no $RUN_SH (outside the project's tree)"
+	command -v hackbench > /dev/null || skip "no hackbench"
+	command -v stress-ng > /dev/null || skip "no stress-ng"
+}
+
+t_run_run() {
+	local rc=0
+
+	"$RUN_SH" "$SCX" --inside > "$TDIR/run.out" 2>&1 || rc=$?
+	file_lines "$TDIR/run.out"
+	tdiag "exit status $rc; ${#LINES[@]} lines, the last: ${LINES[*]: -1}"
+	[ $rc -eq 0 ] || { tail_diag "$TDIR/run.out"; fail "run.sh exited with $rc"; }
+	[ "${LINES[*]: -1}" = "run: OK" ] || fail "the last line is not 'run: OK'"
+	grep -q '^scx_userland, a sched_ext scheduler' "$TDIR/run.out" ||
+		fail "no summary"
+}
+
 # on its own; vm_tests.sh sources this file for its tests only
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
-
