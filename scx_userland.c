@@ -473,7 +473,7 @@ static void read_ustats(struct ul_ustats *u, __u64 *queued)
 	/* struct ul_ustats is all __u64, copied one at a time */
 	const __u64 *src = (const __u64 *)&ustats;
 	__u64 *dst = (__u64 *)u;
-	const struct timespec pause = { .tv_nsec = 50000 };
+	struct timespec pause = { .tv_nsec = 50000 };
 	unsigned int seq, i;
 
 	for (;;) {
@@ -489,8 +489,14 @@ static void read_ustats(struct ul_ustats *u, __u64 *queued)
 			if (READ_ONCE(useq) == seq)
 				return;
 		}
-		/* a round is running: it ends without waiting for anyone */
+		/*
+		 * A round is running: it ends without waiting for anyone.
+		 * Back off, up to 10 ms: a slow round would otherwise wake
+		 * this thread 20,000 times a second.
+		 */
 		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 10000000)
+			pause.tv_nsec *= 2;
 	}
 }
 
