@@ -561,31 +561,37 @@ static void hurry_usersched(const struct task_struct *p)
 
 /*
  * User space is late: its round in progress has taken USER_LATE_NS, or its
- * last one did (a slow policy, or stopped mid-round), and a record waits in
- * the ring. Each trip there would then cost a round, and a program that
- * sleeps and wakes often would crawl, a round per wake-up, though user space
- * still shows signs of life to the heartbeat. So until a round is quick
- * again, tasks are placed by the BPF side as user space would place them,
- * and one goes to the ring whenever it is empty, for that round to show
- * whether user space has caught up.
+ * last one did (a slow policy, or stopped mid-round). Each trip there would
+ * then cost a round, and a program that sleeps and wakes often would crawl,
+ * a round per wake-up, though user space still shows signs of life to the
+ * heartbeat. So until a round is quick again, tasks are placed by the BPF
+ * side as user space would place them (place_late()).
  */
 static bool user_late(void)
 {
 	u64 start = READ_ONCE(user_round_start_ns);
 
-	if (READ_ONCE(user_round_ns) <= USER_LATE_NS &&
-	    (!start || bpf_ktime_get_ns() - start <= USER_LATE_NS))
-		return false;
-	return bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA);
+	return READ_ONCE(user_round_ns) > USER_LATE_NS ||
+	       (start && bpf_ktime_get_ns() - start > USER_LATE_NS);
 }
 
-/* @p goes to SHARED_DSQ without a trip to a late user space. */
+/*
+ * @p goes to SHARED_DSQ without a trip to a late user space. A record with
+ * no task (pid 0) goes to the ring whenever it is empty: it wakes user space
+ * if it sleeps, and its round shows whether user space has caught up, with
+ * no task waiting on it. A stopped user space leaves it there, which the
+ * heartbeat sees.
+ */
 static void place_late(struct task_struct *p, struct task_ctx *tctx,
 		       u64 enq_flags)
 {
+	struct ul_enq_rec ping = {};
+
 	place(p, tctx, enq_flags, enq_flags & SCX_ENQ_WAKEUP);
 	stat_inc(late);
 	kick_idle_cpu(p->cpus_ptr);
+	if (!bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA))
+		bpf_ringbuf_output(&enqueued, &ping, sizeof(ping), 0);
 }
 
 static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,

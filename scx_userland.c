@@ -238,7 +238,7 @@ static int on_enqueued(void *ctx, void *data, size_t size)
 	const struct ul_enq_rec *rec = data;
 
 	if (size >= sizeof(*rec) && !rec->pid)
-		return 0;	/* ops.exit()'s wake-up, no task */
+		return 0;	/* a wake-up, no task: ops.exit(), place_late() */
 	ustats.consumed++;
 	if (size < sizeof(*rec)) {
 		ustats.short_rec++;

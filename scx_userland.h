@@ -15,7 +15,8 @@
  * local storage), so user space holds no per-task state outside its queue:
  * @vtime and @exec_base come back with every enqueue and user space charges
  * the runtime since @exec_base on top of @vtime. A record with @pid 0 is
- * no task: ops.exit() sends one to wake user space.
+ * no task: ops.exit() sends one to wake user space, and ops.enqueue() one
+ * to have a late user space run a round (place_late()).
  */
 #define UL_ENQ_WAKEUP	(1U << 0)	/* the task has just woken up */
 
