@@ -115,9 +115,9 @@ scheduler) and went back to the queue without a new decision, ${kthread}
 were the kernel's own per-CPU threads, ${kernel} were the scheduler's own
 thread, kept in the kernel, ${fallback} were queued by the kernel alone
 because the ring to user space was full, and ${late} were queued by the
-BPF side because user space was late. 99% of the decisions came within ${p99} of
-the task becoming runnable (read from a histogram of power-of-two buckets,
-so an upper bound). On SIGINT it detached cleanly: it exited with 0,
+BPF side because user space was late. 99% of the decisions came within
+${p99} of the task becoming runnable (read from a histogram of power-of-two
+buckets, so an upper bound). On SIGINT it detached cleanly: it exited with 0,
 sched_ext is '${after}' again, and it said why it stopped: "${exitline#EXIT: }".
 EOF
 echo "run: OK"
