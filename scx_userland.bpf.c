@@ -572,7 +572,7 @@ static bool user_late(void)
 	u64 start = READ_ONCE(user_round_start_ns);
 
 	return READ_ONCE(user_round_ns) > USER_LATE_NS ||
-	       (start && bpf_ktime_get_ns() - start > USER_LATE_NS);
+	       (start && time_after(bpf_ktime_get_ns(), start + USER_LATE_NS));
 }
 
 /*
