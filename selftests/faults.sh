@@ -227,10 +227,28 @@ probe_ms() {
 	now; PROBE_MS=$((NOW - t0))
 }
 
+# probes GAP CMD...: a probe (probe_ms) every GAP s while CMD succeeds; their
+# times into PROBES, the slowest into WORST_MS
+probes() {
+	local gap=$1
+
+	shift
+	PROBES=() WORST_MS=0
+	while "$@"; do
+		probe_ms
+		PROBES+=("$PROBE_MS")
+		[ "$PROBE_MS" -gt "$WORST_MS" ] && WORST_MS=$PROBE_MS
+		nap "$gap"
+	done
+}
+
+# now_before MS: the clock (now) has not reached MS
+now_before() { now; [ "$NOW" -lt "$1" ]; }
+
 # stopped: -i 1 (the stats thread runs too) under 2 hogs per CPU; SIGSTOP for
 # 20 s, probes during it
 t_stopped_run() {
-	local end worst=0
+	local end
 
 	sched_start -i 1
 	spins $(($(nproc) * 2))
@@ -243,14 +261,11 @@ t_stopped_run() {
 	kill -STOP "$SCHED_PID"
 	now; end=$((NOW + 20000))
 	nap 1
-	while now; [ "$NOW" -lt "$end" ]; do
-		probe_ms
-		[ "$PROBE_MS" -gt "$worst" ] && worst=$PROBE_MS
-		nap 1
-	done
-	state; tdiag "state during the stop: $STATE, slowest probe ${worst} ms"
+	probes 1 now_before "$end"
+	state; tdiag "state during the stop: $STATE, slowest probe $WORST_MS ms"
 	kill -CONT "$SCHED_PID"
-	[ "$worst" -le 2000 ] || fail "a task started during the stop took $worst ms"
+	[ "$WORST_MS" -le 2000 ] ||
+		fail "a task started during the stop took $WORST_MS ms"
 	wait_until 20 is_ours || fail "not attached again 20 s after SIGCONT"
 	sched_check "after SIGCONT"
 	stop_all
@@ -272,30 +287,25 @@ t_slow_setup() {
 }
 
 t_slow_run() {
-	local seq0 end n=0 worst=0 all=()
+	local seq0
 
 	SCX=$SCX_FAULTS UL_FAULTS=slow sched_start -j -i 1
 	enseq; seq0=$ENSEQ
 	spins $(($(nproc) * 2))
-	now; end=$((NOW + 10000))
-	while now; [ "$NOW" -lt "$end" ]; do
-		probe_ms
-		n=$((n + 1)) all+=("$PROBE_MS")
-		[ "$PROBE_MS" -gt "$worst" ] && worst=$PROBE_MS
-		nap 0.5
-	done
+	now
+	probes 0.5 now_before $((NOW + 10000))
 	sched_check "after 10 s of slow rounds"
 	enseq
 	stop_all
 	sched_stop
 	jget "$FINAL" wait_max_us
-	tdiag "$n probes, ms: ${all[*]}; decisions waited up to $V us" \
+	tdiag "${#PROBES[@]} probes, ms: ${PROBES[*]}; decisions waited up to $V us" \
 	      "(log2 bucket); enable_seq $seq0 -> $ENSEQ"
 	[ "$ENSEQ" -eq "$seq0" ] || fail "taken for stopped: enabled again"
 	[ "$V" -le $((1 << 20)) ] || fail "a decision waited over 2^20 us"
 	jget "$FINAL" late; tdiag "late $V"
 	jget "$FINAL" enq_user; tdiag "enq_user $V"
-	[ "$worst" -le 2000 ] || fail "a new task took $worst ms"
+	[ "$WORST_MS" -le 2000 ] || fail "a new task took $WORST_MS ms"
 }
 
 # pidns_run ARGS...: the scheduler under unshare ARGS; it must decide for a
@@ -447,12 +457,7 @@ flood_probed() {
 
 	"$FLOOD" $FLOOD_NR $FLOOD_LOOPS > "$TDIR/flood.out" &
 	pid=$!
-	WORST_MS=0
-	while alive "$pid"; do
-		probe_ms
-		[ "$PROBE_MS" -gt "$WORST_MS" ] && WORST_MS=$PROBE_MS
-		nap 0.25
-	done
+	probes 0.25 alive "$pid"
 	wait "$pid" || fail "flood failed"
 	read -r FLOOD_MS < "$TDIR/flood.out"
 }
