@@ -16,7 +16,8 @@
 #   wakepipe the same next to stress-ng --pipe 2
 #   msg     perf bench sched messaging -g 2 -l 100: seconds
 #
-# and the rate of each stress-ng load meanwhile (under_load()).
+# and the rate of each stress-ng load meanwhile (under_load()). ONLY, a
+# list of those names, runs only them.
 #
 # One line per measurement, "LABEL WORKLOAD key=value...". The label "peer"
 # runs its binary, the tree's scx_userland, without options. Run it in the
@@ -24,6 +25,8 @@
 #
 #   scripts/vm.sh -t 1500 -- bench/ab.sh old=/tmp/a/scx_userland \
 #       new=/tmp/b/scx_userland
+#
+# (ROUNDS, SECS and ONLY go inside: scripts/vm.sh -- env ROUNDS=6 ...)
 #
 # Copy the binaries out of the build directory first: a rebuild while the
 # VM runs them would change them under it.
@@ -80,16 +83,23 @@ wake() {
 	summary "$1" "$2"
 }
 
+# want WORKLOAD: WORKLOAD is to run (in $ONLY, or $ONLY empty)
+want() {
+	[ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]
+}
+
 turn() {
 	local label=$1
 
-	under_load cyc "$label" cyc stress-ng --cpu 2 --quiet
-	under_load cyc "$label" cycpipe stress-ng --pipe 2 --quiet
-	under_load cyc "$label" cycmsg sh -c 'while :; do
+	want cyc && under_load cyc "$label" cyc stress-ng --cpu 2 --quiet
+	want cycpipe &&
+		under_load cyc "$label" cycpipe stress-ng --pipe 2 --quiet
+	want cycmsg && under_load cyc "$label" cycmsg sh -c 'while :; do
 		perf bench sched messaging -g 1 -l 10000; done'
-	under_load wake "$label" wake stress-ng --cpu 2 --quiet
-	under_load wake "$label" wakepipe stress-ng --pipe 2 --quiet
-	perf bench sched messaging -g 2 -l 100 2>&1 |
+	want wake && under_load wake "$label" wake stress-ng --cpu 2 --quiet
+	want wakepipe &&
+		under_load wake "$label" wakepipe stress-ng --pipe 2 --quiet
+	want msg && perf bench sched messaging -g 2 -l 100 2>&1 |
 		awk -v l="$label" '/Total time/ {print l, "msg", $3}'
 }
 

@@ -26,7 +26,11 @@ the function that sent them: how long each took until its target CPU
 switched tasks, whatever the thread. Last, of the wake-ups that waited
 over 2 ms, how many found the CPU they ran on still running the task it
 had 1 ms or more before: a CPU that did not switch, whatever was decided
-for it meanwhile.
+for it meanwhile. And the wake-ups that waited over LONG_MS: what ran on
+the CPU they were woken for meanwhile, how many runs of other tasks, the
+longest of them, the scheduler task's time, and the tasks that took most
+of it, by comm; for the timed threads only, not cyclictest's main thread,
+which wakes far less often.
 """
 import re
 import sys
@@ -62,6 +66,10 @@ last_switch = {}        # CPU -> time of its last sched_switch
 resched_sent = {}       # CPU -> (time, callsite) of IPIs since its switch
 ipi_delays = {}         # callsite -> their delays
 long_waits = still = 0
+LONG_MS = 25.0
+running = {}            # CPU -> (comm, since) of the task running there
+longest = []            # waits over LONG_MS: (pid, wait, [(comm, ms)...])
+wakes = {}              # cyclictest pid -> its wake-ups
 
 for line in sys.stdin:
     m = LINE.search(line)
@@ -80,6 +88,7 @@ for line in sys.stdin:
         if not w:
             continue
         if w.group(1) == 'cyclictest':
+            wakes[w.group(2)] = wakes.get(w.group(2), 0) + 1
             pending[int(w.group(2))] = {'t0': t,
                                         'cpu': int(w.group(3))}
         elif w.group(1) == SCHED:
@@ -91,6 +100,11 @@ for line in sys.stdin:
     s = SWITCH.search(rest)
     if not s:
         continue
+    comm, since = running.get(cpu, (None, 0.0))
+    for mk in pending.values():
+        if comm and mk['cpu'] == cpu:
+            mk.setdefault('ran', []).append((comm, t - max(since, mk['t0'])))
+    running[cpu] = (s.group(2), t)
     if s.group(2) == SCHED:
         for mk in pending.values():
             mk.setdefault('on', t)
@@ -109,6 +123,8 @@ for line in sys.stdin:
         continue
     wait = t - mk['t0']
     every.append(wait)
+    if wait > LONG_MS:
+        longest.append((s.group(3), wait, mk.get('ran', [])))
     if wait > 2.0:
         long_waits += 1
         still += t - prev_switch >= 1.0
@@ -147,3 +163,24 @@ for site, v in sorted(ipi_delays.items(), key=lambda kv: -len(kv[1])):
 if long_waits:
     print('%-6s %d of %d waits over 2 ms ran on a CPU that had not switched '
           'for 1 ms or more' % (LABEL, still, long_waits))
+# the timed threads wake about as often as one another
+longest = [(w, r) for pid, w, r in longest
+           if 2 * wakes[pid] >= max(wakes.values())]
+if longest:
+    ran = [r for _, r in longest]
+    others = [[ms for c, ms in r if c != SCHED] for r in ran]
+    by_comm = {}
+    for r in ran:
+        for c, ms in r:
+            by_comm[c] = by_comm.get(c, 0.0) + ms
+    top = sorted(by_comm.items(), key=lambda kv: -kv[1])[:3]
+    print('%-6s %d waits over %.0f ms (up to %.1f): on their CPU meanwhile '
+          '%d-%d runs of other tasks, the longest %.1f-%.1f ms; the '
+          'scheduler task %.1f-%.1f ms; most time: %s' %
+          (LABEL, len(longest), LONG_MS, max(w for w, _ in longest),
+           min(map(len, others)), max(map(len, others)),
+           min(max(o, default=0) for o in others),
+           max(max(o, default=0) for o in others),
+           min(sum(ms for c, ms in r if c == SCHED) for r in ran),
+           max(sum(ms for c, ms in r if c == SCHED) for r in ran),
+           ', '.join('%s %.0f ms' % kv for kv in top)))

@@ -5,12 +5,14 @@
 # one boot, EEVDF, then each build given (LABEL=BINARY; the label "peer"
 # runs the binary without options), under perf's sched and ipi
 # tracepoints while cyclictest (2 SCHED_OTHER threads, 1 ms) runs SECS s
-# (default 5) next to LOAD (default "stress-ng --cpu 2"). bench/wakeup.py
-# then splits each cyclictest wake-up into the steps it waited for and
-# times the reschedule IPIs (see there), and the scheduler's counters over
-# its whole run follow (not for the peer):
+# (default 5) next to LOAD, a shell command line (default "stress-ng
+# --cpu 2"). bench/wakeup.py then splits each cyclictest wake-up into the
+# steps it waited for and times the reschedule IPIs (see there), and the
+# scheduler's counters over its whole run follow (not for the peer):
 #
 #   scripts/vm.sh -t 1200 -- bench/wakeup.sh ours=/tmp/a/scx_userland
+#   scripts/vm.sh -t 1200 -- env LOAD='while :; do perf bench sched \
+#       messaging -g 1 -l 10000; done' bench/wakeup.sh ours=...
 #
 # perf records the load and cyclictest as its own workload: started before
 # perf in this VM, their events were missing from the trace.
@@ -31,7 +33,7 @@ trace() {
 	perf record -q -m 2048 -o /tmp/wakeup.data -a \
 		-e sched:sched_waking -e sched:sched_switch \
 		-e ipi:ipi_send_cpu -- \
-		bash -c 'timeout -k 5 $(($1 + 30)) $2 > /dev/null 2>&1 &
+		bash -c 'timeout -k 5 $(($1 + 30)) sh -c "$2" > /dev/null 2>&1 &
 			lp=$!
 			sleep 1
 			cyclictest -m -q -t 2 -d 0 --policy=other -i 1000 \
