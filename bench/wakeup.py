@@ -67,7 +67,6 @@ resched_sent = {}       # CPU -> (time, callsite) of IPIs since its switch
 ipi_delays = {}         # callsite -> their delays
 long_waits = still = 0
 LONG_MS = 25.0
-running = {}            # CPU -> (comm, since) of the task running there
 longest = []            # waits over LONG_MS: (pid, wait, [(comm, ms)...])
 wakes = {}              # cyclictest pid -> its wake-ups
 
@@ -100,11 +99,11 @@ for line in sys.stdin:
     s = SWITCH.search(rest)
     if not s:
         continue
-    comm, since = running.get(cpu, (None, 0.0))
-    for mk in pending.values():
-        if comm and mk['cpu'] == cpu:
-            mk.setdefault('ran', []).append((comm, t - max(since, mk['t0'])))
-    running[cpu] = (s.group(2), t)
+    if cpu in last_switch:      # the task switched out ran since then
+        for mk in pending.values():
+            if mk['cpu'] == cpu:
+                mk.setdefault('ran', []).append(
+                    (s.group(1), t - max(last_switch[cpu], mk['t0'])))
     if s.group(2) == SCHED:
         for mk in pending.values():
             mk.setdefault('on', t)
@@ -169,6 +168,8 @@ longest = [(w, r) for pid, w, r in longest
 if longest:
     ran = [r for _, r in longest]
     others = [[ms for c, ms in r if c != SCHED] for r in ran]
+    top_run = [max(o, default=0) for o in others]
+    sched_ms = [sum(ms for c, ms in r if c == SCHED) for r in ran]
     by_comm = {}
     for r in ran:
         for c, ms in r:
@@ -179,8 +180,5 @@ if longest:
           'scheduler task %.1f-%.1f ms; most time: %s' %
           (LABEL, len(longest), LONG_MS, max(w for w, _ in longest),
            min(map(len, others)), max(map(len, others)),
-           min(max(o, default=0) for o in others),
-           max(max(o, default=0) for o in others),
-           min(sum(ms for c, ms in r if c == SCHED) for r in ran),
-           max(sum(ms for c, ms in r if c == SCHED) for r in ran),
+           min(top_run), max(top_run), min(sched_ms), max(sched_ms),
            ', '.join('%s %.0f ms' % kv for kv in top)))
