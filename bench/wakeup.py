@@ -87,9 +87,9 @@ for line in sys.stdin:
         if not w:
             continue
         if w.group(1) == 'cyclictest':
-            wakes[w.group(2)] = wakes.get(w.group(2), 0) + 1
-            pending[int(w.group(2))] = {'t0': t,
-                                        'cpu': int(w.group(3))}
+            pid = int(w.group(2))
+            wakes[pid] = wakes.get(pid, 0) + 1
+            pending[pid] = {'t0': t, 'cpu': int(w.group(3))}
         elif w.group(1) == SCHED:
             for mk in pending.values():
                 mk.setdefault('woken', t)
@@ -112,8 +112,8 @@ for line in sys.stdin:
         for mk in pending.values():
             if 'on' in mk:
                 mk.setdefault('off', t)
-    mk = pending.pop(int(s.group(3)), None) if s.group(2) == 'cyclictest' \
-        else None
+    pid = int(s.group(3))
+    mk = pending.pop(pid, None) if s.group(2) == 'cyclictest' else None
     for t_ipi, site in resched_sent.pop(cpu, []):
         ipi_delays.setdefault(site, []).append(t - t_ipi)
     prev_switch = last_switch.get(cpu, 0.0)
@@ -123,7 +123,7 @@ for line in sys.stdin:
     wait = t - mk['t0']
     every.append(wait)
     if wait > LONG_MS:
-        longest.append((s.group(3), wait, mk.get('ran', [])))
+        longest.append((pid, wait, mk.get('ran', [])))
     if wait > 2.0:
         long_waits += 1
         still += t - prev_switch >= 1.0
