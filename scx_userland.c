@@ -1205,11 +1205,18 @@ out:
 
 int main(int argc, char **argv)
 {
+	static char err_buf[BUFSIZ];
 	struct scx_userland *skel;
 	bool restart;
 	__u64 ecode;
 	int ret;
 
+	/*
+	 * A line of stderr in one write(): the exit line (UEI_REPORT()) comes
+	 * in pieces, which a reader merging stdout and stderr, as make run's
+	 * terminal does, could otherwise splice into the final report.
+	 */
+	setvbuf(stderr, err_buf, _IOLBF, sizeof(err_buf));
 	ret = parse_opts(argc, argv, &opts);
 	if (ret) {
 		if (ret > 0)

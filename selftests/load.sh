@@ -12,7 +12,7 @@
 [ -n "${SCX_LIB_SH:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TESTS+=(
-	"load        60  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line, disabled"
+	"load        90  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line in one write, disabled"
 	"bad_input   90  bad options, not root, second instance: one-line error, nothing loaded"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
@@ -39,8 +39,37 @@ t_load_run() {
 		tdiag "stderr: $l"; n=$((n + 1))
 	done
 	[ $n -eq 0 ] || fail "$n lines on stderr besides the exit line"
+	stderr_whole_lines
 }
 
+# stderr_whole_lines: each write() to stderr ends a line. A terminal that
+# shows stdout and stderr merged by two readers, as make run's does,
+# would otherwise splice the exit line into the final report. In partial
+# mode (-p): strace stops the scheduler at each signal and must run to
+# let it go on, which it could not do while waiting for its decision.
+stderr_whole_lines() {
+	local tpid w=0 n=0 l
+
+	strace -f -qq --seccomp-bpf -e trace=write -e signal=none -s 512 \
+		-o "$TDIR/strace.out" "$SCX" -p -i 0 > /dev/null 2>&1 &
+	tpid=$!
+	wait_until 30 child_of "$tpid" || fail "no scx_userland under strace"
+	echo "$CHILD" >> "$TDIR/sched.pids"
+	wait_until 30 is_ours || fail "not enabled under strace"
+	kill -INT "$CHILD"
+	wait "$tpid" || fail "exited with $? under strace"
+	file_lines "$TDIR/strace.out"
+	for l in "${LINES[@]}"; do
+		[[ $l == *'write(2, '* ]] || continue
+		tdiag "$l"
+		w=$((w + 1))
+		[[ $l == *'\n", '* ]] || n=$((n + 1))
+	done
+	[ $w -gt 0 ] || fail "no write to stderr seen"
+	[ $n -eq 0 ] || fail "$n writes to stderr that end mid-line"
+}
+
+child_of() { CHILD=$(pgrep -P "$1"); }
 stats_lines() { count_out 'stats *s: decided *'; [ "$N" -ge "$1" ]; }
 
 # stats_shape: every block of the text output starts with a "stats" line
