@@ -20,6 +20,10 @@ TESTS+=(
 )
 
 # load ---------------------------------------------------------------------
+t_load_setup() {
+	command -v strace > /dev/null || skip "no strace"
+}
+
 t_load_run() {
 	local l n=0
 
