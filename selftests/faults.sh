@@ -156,6 +156,10 @@ t_stress_mix_run() {
 # least a quarter of the mean share, and the waking task never goes 5 s
 # without running. Then the helper drains the pipe: the scheduler must
 # exit cleanly and count the stats lines it could not write (dropped).
+t_stdout_block_setup() {
+	[ -x "$PYTHON" ] || skip "no $PYTHON to hold and drain the pipe"
+}
+
 t_stdout_block_run() {
 	local ncpu holder ticker i prev gap=0 maxgap=0
 
