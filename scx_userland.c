@@ -1014,9 +1014,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
  */
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	WRITE_ONCE(exit_req, 1);
 	if (wake_fd >= 0)
 		eventfd_write(wake_fd, 1);
+	errno = saved;
 }
 
 /* The clear refusals: not root, no sched_ext, someone else loaded. */
@@ -1195,8 +1198,10 @@ static int run(struct scx_userland *skel)
 	ret = 0;
 out:
 	if (wake_fd >= 0) {
-		close(wake_fd);
-		wake_fd = -1;
+		int fd = wake_fd;
+
+		wake_fd = -1;	/* first: on_signal() may write to it */
+		close(fd);
 	}
 	user_ring_buffer__free(urb);
 	ring_buffer__free(rb);
@@ -1206,6 +1211,7 @@ out:
 int main(int argc, char **argv)
 {
 	static char err_buf[BUFSIZ];
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct scx_userland *skel;
 	bool restart;
 	__u64 ecode;
@@ -1227,8 +1233,12 @@ int main(int argc, char **argv)
 	if (check_system())
 		return 1;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	/*
+	 * No SA_RESTART: a second signal ends a write of the final report
+	 * blocked on a stdout nobody reads.
+	 */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	/* Ctrl-Z would stop every task that waits for a decision with us. */
 	signal(SIGTSTP, SIG_IGN);
 	signal(SIGTTIN, SIG_IGN);

@@ -17,6 +17,7 @@ TESTS+=(
 	"hotplug    150  cpu1 offline/online while loaded: restarts or survives, then exits 0"
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
 	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
+	"stdout_exit  60 stdout on a full pipe nobody reads: SIGINT detaches, a second signal ends it"
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
@@ -217,6 +218,37 @@ t_stdout_block_run() {
 	jget "$FINAL" dropped
 	tdiag "stats lines dropped while stdout was blocked: $V"
 	[ "$V" -gt 0 ] || fail "no stats line counted as dropped"
+}
+
+# stdout_exit --------------------------------------------------------------
+# Its stdout a full pipe that nobody reads: SIGINT detaches the scheduler at
+# once, and its final report then blocks; a second signal must end that
+# write, and the process, as it would end any other.
+t_stdout_exit_run() {
+	local fifo=$FIFODIR/full fd
+
+	mkfifo "$fifo" || fail "mkfifo"
+	exec {fd}<> "$fifo"
+	timeout 2 cat /dev/zero > "$fifo"
+	SCHED_TO=$fifo sched_start -j -i 1
+	kill -INT "$SCHED_PID"
+	wait_until 10 is_state disabled ||
+		fail "still $STATE 10 s after SIGINT with stdout blocked"
+	wait_until 10 wchan_is "$SCHED_PID" '*pipe_write' ||
+		fail "not blocked in its final report's write ($WCHAN)"
+	kill -TERM "$SCHED_PID"
+	wait_until 5 none_alive "$SCHED_PID" ||
+		fail "still blocked writing its final report 5 s after SIGTERM"
+	exec {fd}<&-
+}
+
+# wchan_is PID GLOB: PID's main thread waits in a kernel function GLOB
+# matches (pipe_write, anon_pipe_write since 6.16)
+wchan_is() {
+	WCHAN=
+	read -r WCHAN 2> /dev/null < "/proc/$1/wchan"
+	# shellcheck disable=SC2053 # a glob on purpose
+	[[ $WCHAN == $2 ]]
 }
 
 # file_has FILE: FILE is not empty
