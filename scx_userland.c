@@ -1250,7 +1250,8 @@ int main(int argc, char **argv)
 		queue_reset();
 		skel = open_and_load();
 		ret = run(skel);
-		ecode = UEI_REPORT(skel, uei);
+		/* not attached (a set-up error, said already): nothing to tell */
+		ecode = UEI_EXITED(skel, uei) ? UEI_REPORT(skel, uei) : 0;
 		if (skel->data->uei.kind >=
 		    __COMPAT_ENUM_OR_ZERO("scx_exit_kind", "SCX_EXIT_ERROR"))
 			ret = -1;

@@ -13,7 +13,7 @@
 
 TESTS+=(
 	"load        90  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line in one write, disabled"
-	"bad_input   90  bad options, not root, second instance: one-line error, nothing loaded"
+	"bad_input   90  bad options, not root, no memory to lock, second instance: one-line error, nothing attached"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
 	"run        180  make run's script, here: enabled, workload, summary read, run: OK"
@@ -112,6 +112,12 @@ t_bad_input_run() {
 	else
 		expect_err 1 'must run as root' runuser -u nobody -- "$SCX"
 	fi
+
+	# Memory it may not lock (no CAP_IPC_LOCK, RLIMIT_MEMLOCK 64 KiB): it
+	# loads, then refuses before it attaches
+	# shellcheck disable=SC2016 # $0 is the inner sh's
+	expect_err 1 'mlockall' sh -c 'ulimit -l 64 && exec setpriv \
+		--inh-caps=-ipc_lock --bounding-set=-ipc_lock -- "$0" -i 0' "$SCX"
 
 	# -h: usage on stdout, exit 0, nothing loaded
 	"$SCX" -h > "$TDIR/h.out" 2> "$TDIR/h.err"; rc=$?
