@@ -101,7 +101,7 @@ static u64 usersched_enq_ns;
 static bool usersched_waiting;	/* enqueued, has not run since */
 static bool usersched_cut;	/* a slice was cut to run it */
 static bool wakeup_sent;	/* since the scheduler task last ran */
-static s32 pinned_wake_cpu = -1;	/* set by send_to_user() */
+static s32 pinned_wake_cpu = -1;	/* set by hurry_usersched() */
 
 /*
  * Set the first time the ring was full, and then for good: clearing it
@@ -226,8 +226,8 @@ static bool is_kernel_helper(const struct task_struct *p)
 
 /*
  * Preempt @cpu. The task of ours running there had its place decided, and
- * only its slice is cut: it goes back to SHARED_DSQ at the vtime it has
- * reached, without a new trip through user space (see ops.enqueue()).
+ * only its slice is cut: it goes back to SHARED_DSQ without a new trip
+ * through user space, where user space would place it (requeue()).
  */
 static void cut_slice(s32 cpu)
 {
@@ -376,8 +376,8 @@ static u64 task_slice(u64 waiting)
 
 /*
  * Run the scheduler ahead of decided tasks when they run low, once it has
- * waited a slice (USERSCHED_WAIT_NS at most), or on the CPU whose slice
- * was cut for it. A task that woke up and waits for it does not make it
+ * waited a slice (USERSCHED_WAIT_NS at most), or once a CPU was cut for
+ * it (the first CPU that comes by runs it). A task that woke up and waits for it does not make it
  * due here: under a messaging load nearly every task does, and the
  * scheduler would run for a few records at a time; a CPU is cut for it
  * instead, when its task has run a while (see ops.enqueue(), ops.tick()).
@@ -699,9 +699,10 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 
 	/*
 	 * A task that may run on one CPU only never passes ops.select_cpu():
-	 * the same shortcut for it here. Otherwise it goes to user space like
-	 * any other: kept in the kernel, it would run ahead of every decided
-	 * task on its CPU, and a pinned CPU hog would starve the others there.
+	 * the same shortcut for it here. Otherwise it is ordered by vtime
+	 * with the others, in user space or by place_pinned(): kept in the
+	 * local DSQ, it would run ahead of every decided task on its CPU, and
+	 * a pinned CPU hog would starve the others there.
 	 */
 	if (!full_user && p->nr_cpus_allowed == 1 && nothing_waits() &&
 	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {

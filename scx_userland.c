@@ -11,7 +11,7 @@
  *      syscall). Each record becomes a node in an rbtree ordered by
  *      vtime, FIFO among equals: the runtime since the last decision is
  *      charged as delta_exec * 100 / weight, and no task comes back below
- *      vtime_now, the vtime of the latest task to start running (the BPF
+ *      vtime_now, the highest vtime a task has started to run at (the BPF
  *      half tracks it), so that a sleeper banks no credit; one that has
  *      just woken up comes back one slice below it, ahead of CPU hogs.
  *   2. Pop up to -b BATCH of the smallest into the "dispatched" user ring
@@ -31,7 +31,7 @@
  * locked with mlockall() before the scheduler is attached, as a page fault
  * in the scheduler stalls every task waiting for it. Records that do not
  * fit in the pool stay in the ring; if the ring fills, the kernel queues
- * tasks on its own (the "fallback" counter), so no task is ever lost.
+ * tasks on its own (the enq_fallback counter), so no task is ever lost.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -882,7 +882,7 @@ static void write_out(const char *buf, size_t len)
 	}
 }
 
-#define UL_LINE_MAX	2048	/* a JSON line is about 900 bytes at most */
+#define UL_LINE_MAX	2048	/* the longest JSON line fits (test_policy) */
 
 static void *stats_main(void *arg)
 {
@@ -1096,10 +1096,11 @@ static int tell_pid(struct scx_userland *skel)
 }
 
 /*
- * The loop sleeps on the ring's epoll set @efd with no timeout, as a timer
- * armed for every sleep costs about what the sleep does. Besides a record,
- * a signal wakes it, through wake_fd, added here; and the scheduler's exit,
- * as ops.exit() sends a record.
+ * The loop sleeps on the ring's epoll set @efd with no timeout: a timer
+ * would be armed and cancelled at every sleep. Besides a record, a signal
+ * wakes it, through wake_fd, added here; and the scheduler's exit, as
+ * ops.exit() sends a record. (ring_buffer__poll() would take wake_fd's
+ * event for one of its rings: the loop calls epoll_wait() itself.)
  */
 static int wake_fd_add(int efd)
 {

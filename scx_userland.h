@@ -53,7 +53,7 @@ struct ul_dsp_rec {
  * which user space sums.
  */
 struct ul_stats {
-	__u64	enq_usersched;	/* wake-ups of the user-space scheduler task */
+	__u64	enq_usersched;	/* enqueues of the user-space scheduler task */
 	__u64	enq_user;	/* sent to user space through the ring */
 	__u64	enq_fallback;	/* ring full: queued in FALLBACK_DSQ */
 	__u64	kthread;	/* per-CPU kthreads and kswapd, kept local */
@@ -67,7 +67,7 @@ struct ul_stats {
 	__u64	lag_capped;	/* vtime capped to bound the task's wait */
 	__u64	usersched_runs;	/* times the scheduler task was dispatched */
 	__u64	kicks;		/* idle CPUs kicked because work waits */
-	__u64	preempts;	/* CPUs preempted for the woken scheduler */
+	__u64	preempts;	/* CPUs preempted for the scheduler task */
 	__u64	tick_cuts;	/* slices cut at a tick: a woken task waits */
 	__u64	wake_preempts;	/* CPUs preempted for a woken task behind */
 	__u64	kept;		/* slices renewed: no decided task behind */

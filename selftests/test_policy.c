@@ -810,6 +810,16 @@ static int test_text_block(void)
 	ok &= EXPECT(lines <= 3) & EXPECT(cols <= 100);
 	if (!ok || getenv("UL_SHOW"))
 		ksft_print_msg("got %d lines, %d columns:\n%s", lines, cols, buf);
+
+	/* and every wait in the last bucket: ">4.2s", the widest figure */
+	memset(cur.u.wait_hist, 0, sizeof(cur.u.wait_hist));
+	cur.u.wait_hist[UL_NR_WAIT_BUCKETS - 1] = 1;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	lines = text_lines(buf, &cols);
+	ok &= EXPECT(strstr(buf, "p50 >4.2s  p99 >4.2s  max >4.2s"));
+	ok &= EXPECT(lines <= 3) & EXPECT(cols <= 100);
+	if (!ok || getenv("UL_SHOW"))
+		ksft_print_msg("got %d lines, %d columns:\n%s", lines, cols, buf);
 	return result(ok);
 }
 
