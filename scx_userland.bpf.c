@@ -749,10 +749,13 @@ void BPF_STRUCT_OPS(userland_dequeue, struct task_struct *p, u64 deq_flags)
 /* One drain of the user ring, in ops.dispatch() on this CPU. */
 struct drain_ctx {
 	u64	waiting;	/* nr_waiting() at the first decision */
+	u64	here_vtime;	/* the lowest inserted that may run here */
 	u32	slots;		/* free slots left in the dispatch batch */
 	u32	unkicked;	/* decisions that skipped the idle search */
 	bool	none_idle;	/* a search over every CPU found none idle */
 	bool	cpu_free;	/* this CPU takes a task from SHARED_DSQ */
+	bool	prev_runs;	/* prev_runnable(): keep_prev() will ask */
+	bool	here;		/* here_vtime is set */
 };
 
 /*
@@ -833,6 +836,23 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 }
 
 /*
+ * The kernel holds the drain's insertions until ops.dispatch() returns, out
+ * of sight of scx_bpf_dsq_peek(): keep_prev() also compares the task that
+ * may run on with the lowest vtime just decided that may run here.
+ */
+static void note_here(const struct task_struct *p, u64 vtime,
+		      struct drain_ctx *dctx)
+{
+	if (!dctx->prev_runs ||
+	    (dctx->here && !time_before(vtime, dctx->here_vtime)))
+		return;
+	if (bpf_cpumask_test_cpu(bpf_get_smp_processor_id(), p->cpus_ptr)) {
+		dctx->here = true;
+		dctx->here_vtime = vtime;
+	}
+}
+
+/*
  * The vtime @rec decides, within two bounds. So far ahead of vtime_now that
  * only a bug put it there: what scx_userland.c's charge() gives instead, as
  * once the task ran, such a vtime would become vtime_now and push every
@@ -890,6 +910,7 @@ static void apply_decision(const struct ul_dsp_rec *rec,
 					     task_slice(dctx->waiting), vtime, 0)) {
 			dctx->slots--;
 			stat_inc(dispatched);
+			note_here(p, vtime, dctx);
 			if (!drain_kick_idle(p, dctx) && tctx->woken)
 				preempt_for_woken(p, vtime, dctx);
 		}
@@ -930,18 +951,20 @@ static bool prev_runnable(const struct task_struct *prev)
  * when nothing is.) It makes vtime_now what @prev has reached, as if it
  * had just started to run.
  */
-static bool keep_prev(struct task_struct *prev)
+static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 {
 	struct task_struct *head;
 	struct task_ctx *tctx;
 	u64 vtime;
 
-	if (!prev_runnable(prev))
+	if (!dctx->prev_runs)
 		return false;
 	tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
 	if (!tctx)
 		return false;
 	vtime = task_vtime(prev, tctx);
+	if (dctx->here && time_before(dctx->here_vtime, vtime))
+		return false;
 	head = __COMPAT_scx_bpf_dsq_peek(SHARED_DSQ);
 	if (head && time_before(head->scx.dsq_vtime, vtime))
 		return false;
@@ -960,9 +983,11 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	 * The batch's free slots are read once and counted down by each
 	 * insertion, rather than asked of the kernel at each decision.
 	 */
+	bool prev_runs = prev_runnable(prev);
 	struct drain_ctx dctx = {
 		.slots = scx_bpf_dispatch_nr_slots(),
-		.cpu_free = !prev_runnable(prev),
+		.cpu_free = !prev_runs,
+		.prev_runs = prev_runs,
 	};
 
 	/*
@@ -983,7 +1008,8 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	/* The few that overflowed the ring have waited longest. */
 	if (fallback_used && scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0))
 		return;
-	if (keep_prev(prev) || scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
+	if (keep_prev(prev, &dctx) ||
+	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
 		return;
 	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0))
 		stat_inc(usersched_runs);
@@ -1028,7 +1054,8 @@ void BPF_STRUCT_OPS(userland_stopping, struct task_struct *p, bool runnable)
 
 /*
  * A task that woke up waits for the scheduler task, which waits for a CPU:
- * a task that has run SLICE_MIN_NS gives it this one. (One that runs in
+ * a task that has run SLICE_MIN_NS gives it this one, unless a CPU is cut
+ * for it already (ticks come on every CPU at once). (One that runs in
  * short bursts, as under a messaging load, soon gives its CPU anyway.)
  * And a crowd that gathers while a task runs a long slice shortens it:
  * when what is left is over twice the slice the crowd now gets, the task
@@ -1041,7 +1068,7 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 
 	if (p->pid == usersched_pid)
 		return;
-	if (usersched_waiting && wakeup_sent &&
+	if (usersched_waiting && wakeup_sent && !usersched_cut &&
 	    cpu_ran_ns(cpu) >= SLICE_MIN_NS) {
 		cut_for_usersched(cpu);
 		stat_inc(tick_cuts);
