@@ -282,20 +282,37 @@ static void cpu_run_clear(void)
 	}
 }
 
+/*
+ * The time from @since, read first, to now; 0 if @since is later, as when
+ * @cpu started a task after the caller read the clock.
+ */
+static u64 ns_since(u64 since, u64 now)
+{
+	return time_after(now, since) ? now - since : 0;
+}
+
 /* How long the task of ours on @cpu has run since it started; 0: none. */
 static u64 cpu_ran_ns(s32 cpu)
 {
 	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+	u64 start;
 
-	return cr && cr->weight ? bpf_ktime_get_ns() - cr->start_ns : 0;
+	if (!cr || !READ_ONCE(cr->weight))
+		return 0;
+	start = READ_ONCE(cr->start_ns);
+	return ns_since(start, bpf_ktime_get_ns());
 }
 
 /* How long the task of ours on @cpu has run without sleeping; 0: none. */
 static u64 cpu_awake_ns(s32 cpu)
 {
 	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
+	u64 awake;
 
-	return cr && cr->weight ? bpf_ktime_get_ns() - cr->awake_ns : 0;
+	if (!cr || !READ_ONCE(cr->weight))
+		return 0;
+	awake = READ_ONCE(cr->awake_ns);
+	return ns_since(awake, bpf_ktime_get_ns());
 }
 
 /*
@@ -809,9 +826,10 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 			      struct drain_ctx *dctx)
 {
 	s32 cpu, this_cpu = bpf_get_smp_processor_id(), target = -1;
-	u64 now = bpf_ktime_get_ns();
 	s64 lead, max_lead = WAKE_LEAD_NS;
+	u64 now = bpf_ktime_get_ns();
 	struct cpu_run *cr;
+	u32 weight;
 
 	if (dctx->cpu_free && bpf_cpumask_test_cpu(this_cpu, p->cpus_ptr)) {
 		dctx->cpu_free = false;
@@ -821,9 +839,13 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 		if (cpu == this_cpu || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
 		cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
-		if (!cr || !cr->weight)
+		/* read once: that CPU may change its task meanwhile */
+		weight = cr ? READ_ONCE(cr->weight) : 0;
+		if (!weight)
 			continue;
-		lead = cr->vtime + (now - cr->start_ns) * 100 / cr->weight - vtime;
+		lead = READ_ONCE(cr->vtime) +
+		       ns_since(READ_ONCE(cr->start_ns), now) * 100 / weight -
+		       vtime;
 		if (lead > max_lead) {
 			max_lead = lead;
 			target = cpu;
