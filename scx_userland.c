@@ -1150,13 +1150,14 @@ static int run(struct scx_userland *skel)
 		goto out;
 	}
 
-	if (tell_pid(skel))
+	/*
+	 * The stats thread, its stack and its buffers come before the
+	 * scheduler is attached: from then on, tasks wait for this thread,
+	 * which must neither allocate nor fault.
+	 */
+	if (tell_pid(skel) || stats_start(skel, &stats_thread))
 		goto out;
 	link = SCX_OPS_ATTACH(skel, userland_ops, scx_userland);
-	if (stats_start(skel, &stats_thread)) {
-		bpf_link__destroy(link);
-		goto out;
-	}
 
 	/* No stdio in here: the stats thread prints (see stats_main()). */
 	while (!READ_ONCE(exit_req) && !UEI_EXITED(skel, uei)) {

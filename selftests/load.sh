@@ -12,7 +12,7 @@
 [ -n "${SCX_LIB_SH:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TESTS+=(
-	"load        90  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line in one write, disabled"
+	"load        90  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line in one write, disabled; nothing mapped once attached"
 	"bad_input   90  bad options, not root, no memory to lock, second instance: one-line error, nothing attached"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
@@ -43,19 +43,21 @@ t_load_run() {
 		tdiag "stderr: $l"; n=$((n + 1))
 	done
 	[ $n -eq 0 ] || fail "$n lines on stderr besides the exit line"
+	under_strace
 	stderr_whole_lines
+	attached_no_alloc
 }
 
-# stderr_whole_lines: each write() to stderr ends a line. A terminal that
-# shows stdout and stderr merged by two readers, as make run's does,
-# would otherwise splice the exit line into the final report. In partial
-# mode (-p): strace stops the scheduler at each signal and must run to
-# let it go on, which it could not do while waiting for its decision.
-stderr_whole_lines() {
-	local tpid w=0 n=0 l
+# under_strace: run the scheduler once more, under strace, in partial mode
+# (-p): strace stops it at each signal and must run to let it go on, which
+# it could not do while waiting for its decision. Stats every second, so
+# that the stats thread is there. Its calls in strace.out.
+under_strace() {
+	local tpid
 
-	strace -f -qq --seccomp-bpf -e trace=write -e signal=none -s 512 \
-		-o "$TDIR/strace.out" "$SCX" -p -i 0 > /dev/null 2>&1 &
+	strace -f -qq --seccomp-bpf -e signal=none -s 512 \
+		-e trace=write,bpf,brk,mmap,munmap,mprotect,clone,clone3,epoll_wait \
+		-o "$TDIR/strace.out" "$SCX" -p -i 1 > /dev/null 2>&1 &
 	tpid=$!
 	wait_until 30 child_of "$tpid" || fail "no scx_userland under strace"
 	echo "$CHILD" >> "$TDIR/sched.pids"
@@ -63,6 +65,14 @@ stderr_whole_lines() {
 	kill -INT "$CHILD"
 	wait "$tpid" || fail "exited with $? under strace"
 	file_lines "$TDIR/strace.out"
+}
+
+# stderr_whole_lines: in strace.out, each write() to stderr ends a line. A
+# terminal that shows stdout and stderr merged by two readers, as make
+# run's does, would otherwise splice the exit line into the final report.
+stderr_whole_lines() {
+	local w=0 n=0 l
+
 	for l in "${LINES[@]}"; do
 		[[ $l == *'write(2, '* ]] || continue
 		tdiag "$l"
@@ -71,6 +81,25 @@ stderr_whole_lines() {
 	done
 	[ $w -gt 0 ] || fail "no write to stderr seen"
 	[ $n -eq 0 ] || fail "$n writes to stderr that end mid-line"
+}
+
+# attached_no_alloc: in strace.out, from the attach (the first
+# BPF_LINK_CREATE) to the loop's first sleep, or to the final report if
+# SIGINT came first, no call that maps memory or starts a thread: the
+# tasks that wait for a decision would wait for it.
+attached_no_alloc() {
+	local l on=0 n=0
+
+	for l in "${LINES[@]}"; do
+		[[ $l == *'bpf(BPF_LINK_CREATE'* ]] && on=1
+		[ $on -eq 1 ] || continue
+		[[ $l == *'epoll_wait('* || $l == *'write(1, "final: '* ]] && break
+		[[ $l =~ (brk|mmap|munmap|mprotect|clone3?)\( ]] || continue
+		tdiag "after the attach: $l"
+		n=$((n + 1))
+	done
+	[ $on -eq 1 ] || fail "no BPF_LINK_CREATE seen"
+	[ $n -eq 0 ] || fail "$n calls that map memory or start a thread while attached"
 }
 
 child_of() { CHILD=$(pgrep -P "$1"); }
