@@ -385,8 +385,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			fprintf(stderr, "scx_userland: -%c needs a value\n", optopt);
 			return -1;
 		default:
-			fprintf(stderr, "scx_userland: unknown option -%c (-h for help)\n",
-				optopt);
+			/* "--help": getopt() stops at its second '-' */
+			if (optopt == '-' && optind < argc &&
+			    !strncmp(argv[optind], "--", 2))
+				fprintf(stderr, "scx_userland: unknown option %s (-h for help)\n",
+					argv[optind]);
+			else
+				fprintf(stderr, "scx_userland: unknown option -%c (-h for help)\n",
+					optopt);
 			return -1;
 		}
 	}

@@ -528,6 +528,8 @@ static int test_decode(void)
  * parse_opts() on "scx_userland @args...", starting from the defaults;
  * *@lines is the number of lines it wrote to stderr.
  */
+static char parse_msg[256];	/* what parse() last read from stderr */
+
 static int parse(const char *const *args, struct opts *o, int *lines)
 {
 	char *argv[16] = { "scx_userland" };
@@ -548,6 +550,9 @@ static int parse(const char *const *args, struct opts *o, int *lines)
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 
+	rewind(err);
+	if (!fgets(parse_msg, sizeof(parse_msg), err))
+		parse_msg[0] = '\0';
 	rewind(err);
 	for (*lines = 0; (c = fgetc(err)) != EOF; )
 		*lines += c == '\n';
@@ -599,6 +604,14 @@ static int test_opts_bad(void)
 		{ "-r", "3" }, { "-r", "6" }, { "-r", "131072" }, { "-u", "0" },
 		{ "-u", "4294967300" }, { "-b", "8", "extra" },
 	};
+	/* unknown options, and what the message must quote */
+	static const struct {
+		const char *args[4];
+		const char *quote;
+	} unknown[] = {
+		{ { "-x" }, "-x" }, { { "--help" }, "--help" },
+		{ { "--batch=3" }, "--batch=3" }, { { "-b", "8", "-fz" }, "-z" },
+	};
 	int i, ret, lines;
 	bool ok = true;
 	struct opts o;
@@ -610,6 +623,16 @@ static int test_opts_bad(void)
 			ksft_print_msg("%s %s: returned %d, wrote %d lines\n",
 				       bad[i][0], bad[i][1] ? bad[i][1] : "",
 				       ret, lines);
+			ok = false;
+		}
+	}
+
+	/* an unknown option is named whole, a long one too */
+	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
+		ret = parse(unknown[i].args, &o, &lines);
+		ok &= EXPECT_EQ(ret, -1) & EXPECT_EQ(lines, 1);
+		if (!strstr(parse_msg, unknown[i].quote)) {
+			ksft_print_msg("%s: %s", unknown[i].quote, parse_msg);
 			ok = false;
 		}
 	}
