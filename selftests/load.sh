@@ -12,7 +12,7 @@
 [ -n "${SCX_LIB_SH:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TESTS+=(
-	"load        90  loads, enabled as userland; SIGINT: exit 0, stats blocks, final report, exit line in one write, disabled; nothing mapped once attached"
+	"load        90  loads as userland; SIGINT: exit 0, stats, final report, whole stderr lines; no mmap once attached"
 	"bad_input   90  bad options, not root, no memory to lock, second instance: one-line error, nothing attached"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
@@ -99,7 +99,8 @@ attached_no_alloc() {
 		n=$((n + 1))
 	done
 	[ $on -eq 1 ] || fail "no BPF_LINK_CREATE seen"
-	[ $n -eq 0 ] || fail "$n calls that map memory or start a thread while attached"
+	[ $n -eq 0 ] ||
+		fail "$n calls that map memory or start a thread while attached"
 }
 
 child_of() { CHILD=$(pgrep -P "$1"); }
