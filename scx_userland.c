@@ -301,124 +301,9 @@ static int dispatch_batch(struct user_ring_buffer *urb)
 	return n;
 }
 
-/* ---- options -------------------------------------------------------- */
+/* ---- one round of the loop ------------------------------------------ */
 
-static const char help_text[] =
-"Usage: scx_userland [-b BATCH] [-s SLICE_US] [-i SECS] [-r KIB] [-u KIB]\n"
-"                    [-f] [-p] [-j] [-v] [-h]\n"
-"\n"
-"A sched_ext scheduler whose weighted-vruntime policy runs in user space.\n"
-"\n"
-"  -b BATCH     decisions handed to the kernel per round (1-4096, default 256)\n"
-"  -s SLICE_US  time slice in microseconds (100-1000000, default 20000)\n"
-"  -i SECS      seconds between stats blocks, 0 for none (0-3600, default 1)\n"
-"  -r KIB       size of the kernel->user ring, a power of two\n"
-"               (4-65536, default 256)\n"
-"  -u KIB       size of the user->kernel ring, a power of two\n"
-"               (4-65536, default 256)\n"
-"  -f           full user mode: every task goes through user space, even\n"
-"               to an idle CPU (the scheduler and per-CPU kthreads aside)\n"
-"  -p           partial mode: schedule only tasks with policy SCHED_EXT\n"
-"  -j           print stats as JSON lines, every counter\n"
-"  -v           print libbpf debug output (verifier log on load failure)\n"
-"  -h           this help\n";
-
-/* Parse @s into @val within [min, max]; print why not and return -1. */
-static int parse_uint(char opt, const char *s, unsigned int min,
-		      unsigned int max, bool pow2, unsigned int *val)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max ||
-	    (pow2 && (v & (v - 1)))) {
-		fprintf(stderr, "scx_userland: -%c %s: expected %s%u to %u\n",
-			opt, s, pow2 ? "a power of two from " : "", min, max);
-		return -1;
-	}
-	*val = v;
-	return 0;
-}
-
-/* Returns 0, 1 when -h was given, or -1 on a bad option (message printed). */
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-	int c, err = 0;
-
-	optind = 0;	/* 0, not 1: also forget a half-parsed "-hv" */
-	opterr = 0;
-	while (!err && (c = getopt(argc, argv, ":b:s:i:r:u:fpjvh")) != -1) {
-		switch (c) {
-		case 'b':
-			err = parse_uint(c, optarg, 1, 4096, false, &o->batch);
-			break;
-		case 's':
-			err = parse_uint(c, optarg, 100, 1000000, false,
-					 &o->slice_us);
-			break;
-		case 'i':
-			err = parse_uint(c, optarg, 0, 3600, false, &o->interval);
-			break;
-		case 'r':
-			err = parse_uint(c, optarg, 4, 65536, true, &o->ring_kib);
-			break;
-		case 'u':
-			err = parse_uint(c, optarg, 4, 65536, true, &o->uring_kib);
-			break;
-		case 'f':
-			o->full_user = true;
-			break;
-		case 'p':
-			o->partial = true;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			return 1;
-		case ':':
-			fprintf(stderr, "scx_userland: -%c needs a value\n", optopt);
-			return -1;
-		default:
-			/* "--help": getopt() stops at its second '-' */
-			if (optopt == '-' && optind < argc &&
-			    !strncmp(argv[optind], "--", 2))
-				fprintf(stderr, "scx_userland: unknown option %s (-h for help)\n",
-					argv[optind]);
-			else
-				fprintf(stderr, "scx_userland: unknown option -%c (-h for help)\n",
-					optopt);
-			return -1;
-		}
-	}
-	if (!err && optind < argc) {
-		fprintf(stderr, "scx_userland: unexpected argument '%s'\n",
-			argv[optind]);
-		return -1;
-	}
-	return err;
-}
-
-/* ---- stats ---------------------------------------------------------- */
-
-/*
- * The decision loop never prints: a write to a pipe or a terminal nobody
- * reads blocks, and every task waiting for a decision would wait with it.
- * A thread of its own takes a snapshot of the counters every -i seconds,
- * formats it and writes it; if a write blocks, only that thread waits, and
- * the intervals it misses meanwhile are counted as dropped lines.
- *
- * The loop changes ustats and nr_queued only within a round, and makes
- * useq odd while it does: a copy begun while useq was odd, or that saw it
- * change, is taken again. So a snapshot is exact between two rounds (each
- * decision in submitted is in the histogram too), and the loop never
- * waits for the reader.
- */
+/* odd while a round runs: the stats thread's copies go by it */
 static unsigned int useq;
 
 static void round_begin(void)
@@ -434,6 +319,56 @@ static void round_end(void)
 	smp_wmb();
 	WRITE_ONCE(useq, useq + 1);
 }
+
+/*
+ * Steps 1 to 3 of the comment at the top, but the sleep: true if tasks are
+ * left in the tree, and the loop yields rather than sleeps.
+ */
+static bool run_round(struct scx_userland *skel, struct ring_buffer *rb,
+		      struct user_ring_buffer *urb)
+{
+	__u64 vt = READ_ONCE(skel->bss->vtime_now), t0;
+	bool busy;
+
+	round_begin();
+	t0 = now_ns();
+	WRITE_ONCE(skel->bss->user_round_start_ns, t0);
+	if (time_before(vtime_now, vt))
+		vtime_now = vt;
+	consume(rb);
+#ifdef UL_ROUND_HOOK
+	UL_ROUND_HOOK();	/* selftests/scx_userland_faults.c */
+#endif
+	dispatch_batch(urb);
+	/* what the heartbeat, the slice length and user_late() go by */
+	WRITE_ONCE(skel->bss->user_queued, nr_queued);
+	WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
+	WRITE_ONCE(skel->bss->user_round_ns, now_ns() - t0);
+	WRITE_ONCE(skel->bss->user_round_start_ns, 0);
+	busy = nr_queued;
+	if (busy)
+		ustats.yields++;
+	else
+		ustats.sleeps++;
+	round_end();
+	return busy;
+}
+
+/* ---- stats ---------------------------------------------------------- */
+
+/*
+ * The decision loop never prints: a write to a pipe or a terminal nobody
+ * reads blocks, and every task waiting for a decision would wait with it.
+ * A thread of its own takes a snapshot of the counters every -i seconds,
+ * formats it and writes it; if a write blocks, only that thread waits, and
+ * the intervals it misses meanwhile are counted as dropped lines.
+ *
+ * The loop changes ustats and nr_queued only within a round, and makes
+ * useq odd while it does (round_begin(), round_end()): a copy begun while
+ * useq was odd, or that saw it change, is taken again. So a snapshot is
+ * exact between two rounds (each decision in submitted is in the
+ * histogram too), and the loop never waits for the reader.
+ */
 
 /* Everything one stats line shows. */
 struct ul_snap {
@@ -1003,6 +938,109 @@ static void print_final(struct scx_userland *skel)
 	write_out(buf, len);
 }
 
+/* ---- options -------------------------------------------------------- */
+
+static const char help_text[] =
+"Usage: scx_userland [-b BATCH] [-s SLICE_US] [-i SECS] [-r KIB] [-u KIB]\n"
+"                    [-f] [-p] [-j] [-v] [-h]\n"
+"\n"
+"A sched_ext scheduler whose weighted-vruntime policy runs in user space.\n"
+"\n"
+"  -b BATCH     decisions handed to the kernel per round (1-4096, default 256)\n"
+"  -s SLICE_US  time slice in microseconds (100-1000000, default 20000)\n"
+"  -i SECS      seconds between stats blocks, 0 for none (0-3600, default 1)\n"
+"  -r KIB       size of the kernel->user ring, a power of two\n"
+"               (4-65536, default 256)\n"
+"  -u KIB       size of the user->kernel ring, a power of two\n"
+"               (4-65536, default 256)\n"
+"  -f           full user mode: every task goes through user space, even\n"
+"               to an idle CPU (the scheduler and per-CPU kthreads aside)\n"
+"  -p           partial mode: schedule only tasks with policy SCHED_EXT\n"
+"  -j           print stats as JSON lines, every counter\n"
+"  -v           print libbpf debug output (verifier log on load failure)\n"
+"  -h           this help\n";
+
+/* Parse @s into @val within [min, max]; print why not and return -1. */
+static int parse_uint(char opt, const char *s, unsigned int min,
+		      unsigned int max, bool pow2, unsigned int *val)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max ||
+	    (pow2 && (v & (v - 1)))) {
+		fprintf(stderr, "scx_userland: -%c %s: expected %s%u to %u\n",
+			opt, s, pow2 ? "a power of two from " : "", min, max);
+		return -1;
+	}
+	*val = v;
+	return 0;
+}
+
+/* Returns 0, 1 when -h was given, or -1 on a bad option (message printed). */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int c, err = 0;
+
+	optind = 0;	/* 0, not 1: also forget a half-parsed "-hv" */
+	opterr = 0;
+	while (!err && (c = getopt(argc, argv, ":b:s:i:r:u:fpjvh")) != -1) {
+		switch (c) {
+		case 'b':
+			err = parse_uint(c, optarg, 1, 4096, false, &o->batch);
+			break;
+		case 's':
+			err = parse_uint(c, optarg, 100, 1000000, false,
+					 &o->slice_us);
+			break;
+		case 'i':
+			err = parse_uint(c, optarg, 0, 3600, false, &o->interval);
+			break;
+		case 'r':
+			err = parse_uint(c, optarg, 4, 65536, true, &o->ring_kib);
+			break;
+		case 'u':
+			err = parse_uint(c, optarg, 4, 65536, true, &o->uring_kib);
+			break;
+		case 'f':
+			o->full_user = true;
+			break;
+		case 'p':
+			o->partial = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			return 1;
+		case ':':
+			fprintf(stderr, "scx_userland: -%c needs a value\n", optopt);
+			return -1;
+		default:
+			/* "--help": getopt() stops at its second '-' */
+			if (optopt == '-' && optind < argc &&
+			    !strncmp(argv[optind], "--", 2))
+				fprintf(stderr, "scx_userland: unknown option %s (-h for help)\n",
+					argv[optind]);
+			else
+				fprintf(stderr, "scx_userland: unknown option -%c (-h for help)\n",
+					optopt);
+			return -1;
+		}
+	}
+	if (!err && optind < argc) {
+		fprintf(stderr, "scx_userland: unexpected argument '%s'\n",
+			argv[optind]);
+		return -1;
+	}
+	return err;
+}
+
 /* ---- setup, main loop, teardown ------------------------------------- */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -1133,8 +1171,6 @@ static int run(struct scx_userland *skel)
 	struct epoll_event ev;
 	struct bpf_link *link;
 	pthread_t stats_thread;
-	__u64 t0;
-	bool busy;
 	int efd, ret = -1;
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.enqueued), on_enqueued,
@@ -1167,31 +1203,7 @@ static int run(struct scx_userland *skel)
 
 	/* No stdio in here: the stats thread prints (see stats_main()). */
 	while (!READ_ONCE(exit_req) && !UEI_EXITED(skel, uei)) {
-		__u64 vt = READ_ONCE(skel->bss->vtime_now);
-
-		round_begin();
-		t0 = now_ns();
-		WRITE_ONCE(skel->bss->user_round_start_ns, t0);
-		if (time_before(vtime_now, vt))
-			vtime_now = vt;
-		consume(rb);
-#ifdef UL_ROUND_HOOK
-		UL_ROUND_HOOK();	/* selftests/scx_userland_faults.c */
-#endif
-		dispatch_batch(urb);
-		/* what the heartbeat, the slice length and user_late() go by */
-		WRITE_ONCE(skel->bss->user_queued, nr_queued);
-		WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
-		WRITE_ONCE(skel->bss->user_round_ns, now_ns() - t0);
-		WRITE_ONCE(skel->bss->user_round_start_ns, 0);
-		busy = nr_queued;
-		if (busy)
-			ustats.yields++;
-		else
-			ustats.sleeps++;
-		round_end();
-
-		if (busy) {
+		if (run_round(skel, rb, urb)) {
 			/* let the kernel drain the user ring and run them */
 			sched_yield();
 		} else {
