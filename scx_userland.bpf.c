@@ -180,6 +180,8 @@ struct {
 			__s->field++;					\
 	} while (0)
 
+/* ---- helpers: idle CPUs, vtimes, the task on each CPU, counts ------- */
+
 /* Wake an idle CPU of @cpus; false if none is idle. */
 static bool kick_idle_cpu(const struct cpumask *cpus)
 {
@@ -447,6 +449,8 @@ static u64 cap_lag(u64 vtime, u64 waiting)
 	return vtime;
 }
 
+/* ---- kernel -> ring buffer ------------------------------------------ */
+
 s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
@@ -541,8 +545,6 @@ static void requeue(struct task_struct *p, struct task_ctx *tctx,
 	place(p, tctx, enq_flags, false);
 	stat_inc(requeued);
 }
-
-/* ---- kernel -> ring buffer ------------------------------------------ */
 
 /* @p may run on this CPU only, where it is being enqueued. */
 static bool runs_here_only(const struct task_struct *p)
@@ -1036,6 +1038,8 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0))
 		stat_inc(usersched_runs);
 }
+
+/* ---- tasks on their CPUs -------------------------------------------- */
 
 void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 {
