@@ -396,10 +396,11 @@ static u64 task_slice(u64 waiting)
 /*
  * Run the scheduler ahead of decided tasks when they run low, once it has
  * waited a slice (USERSCHED_WAIT_NS at most), or once a CPU was cut for
- * it (the first CPU that comes by runs it). A task that woke up and waits for it does not make it
- * due here: under a messaging load nearly every task does, and the
- * scheduler would run for a few records at a time; a CPU is cut for it
- * instead, when its task has run a while (see ops.enqueue(), ops.tick()).
+ * it (the first CPU that comes by runs it). A task that woke up and waits
+ * for it does not make it due here: under a messaging load nearly every
+ * task does, and the scheduler would run for a few records at a time; a
+ * CPU is cut for it instead, when its task has run a while (see
+ * ops.enqueue(), ops.tick()).
  */
 static bool usersched_due(void)
 {
