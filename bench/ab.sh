@@ -3,7 +3,9 @@
 #
 # A/B runs of wake-up latency and messaging, for the design notes in the
 # README: in one boot, ROUNDS rounds (default 4) of EEVDF, then each build
-# given, one after the other, each loaded afresh:
+# given, one after the other, each loaded afresh, their order rotated by
+# one each round (a build's place in a round moves its figures: the
+# stress-ng load beside cyclictest did 12% fewer ops/s in second place):
 #
 #   cyc     cyclictest, 2 SCHED_OTHER threads woken every 1 ms, each pinned
 #           to a CPU (cyclictest's default), for SECS s (default 5), next
@@ -107,4 +109,5 @@ for r in $(seq "$rounds"); do
 	echo "# round $r"
 	turn eevdf
 	each_build ab turn "$@"
+	set -- "${@:2}" "$1"
 done
