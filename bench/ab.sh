@@ -4,8 +4,7 @@
 # A/B runs of wake-up latency and messaging, for the design notes in the
 # README: in one boot, ROUNDS rounds (default 4) of EEVDF, then each build
 # given, one after the other, each loaded afresh, their order rotated by
-# one each round (a build's place in a round moves its figures: the
-# stress-ng load beside cyclictest did 12% fewer ops/s in second place):
+# one each round, as a build's place in a round moves its figures:
 #
 #   cyc     cyclictest, 2 SCHED_OTHER threads woken every 1 ms, each pinned
 #           to a CPU (cyclictest's default), for SECS s (default 5), next
