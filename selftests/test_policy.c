@@ -524,12 +524,13 @@ static int test_decode(void)
 
 /* ---- options ----------------------------------------------------------- */
 
+static char parse_msg[256];	/* the first line parse() read from stderr */
+
 /*
  * parse_opts() on "scx_userland @args...", starting from the defaults;
- * *@lines is the number of lines it wrote to stderr.
+ * *@lines is the number of lines it wrote to stderr, the first kept in
+ * parse_msg.
  */
-static char parse_msg[256];	/* what parse() last read from stderr */
-
 static int parse(const char *const *args, struct opts *o, int *lines)
 {
 	char *argv[16] = { "scx_userland" };
