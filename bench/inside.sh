@@ -8,6 +8,9 @@
 #   peer    the kernel tree's tools/sched_ext/scx_userland
 #   ours    this repository's scx_userland
 #
+# First, under EEVDF, a fixed loop on CPU 0 with CPU 1 idle and with CPU 1
+# busy (charge, below): what the other vCPU adds to a task's CPU time.
+#
 # Part 1, in $BENCH_ROUNDS rounds, the order of the three rotated each
 # round so that a drift of the (shared, emulating) host hits all alike;
 # each sched_ext scheduler is loaded afresh for its turn:
@@ -212,6 +215,35 @@ pid_max_default=$(cat /proc/sys/kernel/pid_max)
 put pid_max_default "$pid_max_default"
 note "kernel $(uname -r), $(nproc) CPUs, sched_ext state $(state)"
 is_disabled || note "warning: sched_ext is $(state) before the first run"
+
+# What a task is charged for a fixed loop on CPU 0 (its se.sum_exec_runtime,
+# ns), CPU 1 idle (charge.idle.N), then busy with a hog (charge.busy.N),
+# three times each, under EEVDF, before the rounds. With the vCPUs taking
+# turns, a task is charged for the other vCPU's turns that fall while it is
+# current: the scheduler's CPU per decision then depends on how busy its
+# policy keeps the other CPU.
+charge_loop() {
+	# shellcheck disable=SC2016 # expanded by that bash
+	taskset -c 0 bash -c 'read -r a _ < /proc/self/schedstat
+		for ((i = 0; i < 20000; i++)); do :; done
+		read -r b _ < /proc/self/schedstat; echo $((b - a))'
+}
+charge() {
+	local n hog
+
+	for n in 1 2 3; do
+		put "charge.idle.$n" "$(charge_loop)"
+		taskset -c 1 bash -c 'while :; do :; done' &
+		hog=$!
+		sleep 0.5
+		put "charge.busy.$n" "$(charge_loop)"
+		kill "$hog"
+		wait "$hog" 2>/dev/null
+	done
+}
+if [ "$first" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	charge
+fi
 
 # ---- the user-space schedulers --------------------------------------------------
 

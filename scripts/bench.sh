@@ -187,6 +187,9 @@ for d in "$work"/vm-par.*; do
 	[ -f "$d/raw.txt" ] || continue
 	finished_runs "$d/raw.txt" 'messaging|msgidle|msgcpu|msgtasks|exit'
 done > "$par"
+# and the first boot's fixed loop (inside.sh's charge)
+awk -F= '/^charge\./ && !seen[$1]++' "$work"/vm-par.*/raw.txt \
+	>> "$par" 2>/dev/null || true
 echo "boots=$boots" >> "$par"
 echo "rounds_done=$((next - 1))" >> "$par"
 
@@ -212,7 +215,7 @@ if grep -q '^accel=tcg$' "$work/vm/raw.txt"; then
 		> "$d/vm.log" 2>&1 || say "warning: the -icount VM exited with $?"
 	if [ -f "$d/raw.txt" ]; then
 		finished_runs "$d/raw.txt" 'messaging|msgcpu|msgtasks'
-		grep '^round_done\.' "$d/raw.txt" || true
+		grep '^round_done\.\|^charge\.' "$d/raw.txt" || true
 	fi > "$ic"
 fi
 
