@@ -501,10 +501,10 @@ def main():
          v is not None and v <= GOAL_YIELD, p["per_task"]["sched_yield"])
     # from every messaging run of the rounds: one window alone lands
     # anywhere in a 2x spread from one turn to the next (README). Under
-    # TCG, from the runs with the vCPUs in parallel: with the vCPUs taking
-    # turns, a task is charged for the other vCPU's turns too (charge()),
-    # and not under KVM or natively, where the CPUs ran in parallel
-    # already and scripts/bench.sh runs no second set.
+    # TCG, from the runs with the vCPUs in parallel, as with the vCPUs
+    # taking turns a task is charged for the other vCPU's turns too
+    # (charge()). Under KVM, or natively, the CPUs ran in parallel
+    # already, and scripts/bench.sh runs no second set.
     tcg = raw.get("accel") == "tcg"
     pre, how = ("par_", ", vCPUs in parallel") if tcg else ("", "")
     v = div(o.get(pre + "msgcpu_per_task_median_us"),
@@ -697,7 +697,7 @@ def write_md(path, doc):
           "instructions (medians of 3). While messaging ran, ours left no "
           "CPU idle for long (the largest idle share of a CPU "
           f"{fmt(S['ours'].get('msgidle_median'), 2)} at the median), the "
-          f"peer one CPU most of the time "
+          f"peer left one idle most of the time "
           f"({fmt(S['peer'].get('msgidle_median'), 2)}).")
         a("")
     o_ic = div(S["ours"].get("ic_msgcpu_per_task_median_us"),
