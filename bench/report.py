@@ -259,27 +259,28 @@ def msgcpu_per_task(runs, s):
         if per_task and "fail" not in per_task else None
 
 
+def runs_of(raw, prefix, suffix=""):
+    """All runs in raw under prefix (with suffix), in order, "fail" for
+    one that is not a number; and their median, None if any failed."""
+    vals = [num(raw[k]) for k in sorted(raw)
+            if k.startswith(prefix) and k.endswith(suffix)]
+    ok = [v for v in vals if v is not None]
+    med = statistics.median(ok) if ok and len(ok) == len(vals) else None
+    return [v if v is not None else "fail" for v in vals], med
+
+
 def charge(raw):
     """inside.sh's fixed loop on CPU 0: the median CPU it was charged with
     CPU 1 idle and with CPU 1 busy (ms), and busy over idle."""
-    def med(kind):
-        v = [num(raw[k]) for k in raw if k.startswith(f"charge.{kind}.")]
-        v = [x for x in v if x]
-        return statistics.median(v) / 1e6 if v else None
-    idle, busy = med("idle"), med("busy")
+    idle, busy = (div(runs_of(raw, f"charge.{kind}.")[1], 1e6)
+                  for kind in ("idle", "busy"))
     return {"idle_ms": idle, "busy_ms": busy, "ratio": div(busy, idle)}
 
 
 def sched_results(raw, par, ic, s, work):
     r = {}
     def runs(prefix, suffix="", raw=raw):
-        """All runs under prefix (with suffix), in order; median None if
-        any failed."""
-        vals = [num(raw[k]) for k in sorted(raw)
-                if k.startswith(prefix) and k.endswith(suffix)]
-        ok = [v for v in vals if v is not None]
-        med = statistics.median(ok) if ok and len(ok) == len(vals) else None
-        return [v if v is not None else "fail" for v in vals], med
+        return runs_of(raw, prefix, suffix)
 
     r["messaging_runs_s"], r["messaging_median_s"] = runs(s + ".messaging.")
     r["par_messaging_runs_s"], r["par_messaging_median_s"] = runs(
@@ -683,6 +684,10 @@ def write_md(path, doc):
                   S["peer"].get("msgcpu_per_task_median_us"))
     if tcg and o_turns is not None:
         ch = m["charge"]
+
+        def times(kind):
+            r = ch[kind]["ratio"]
+            return "n/a" if r is None else f"{r:.2f}x"
         a("With the vCPUs taking turns (see Per task), the scheduler's CPU "
           f"per task decided is {fmt(o_turns, 2)}"
           f"{fmt_ci(ci.get('msgcpu_task'))} the peer's. The goal reads it "
@@ -691,9 +696,9 @@ def write_md(path, doc):
           "loop on CPU 0, under EEVDF, was charged "
           f"{fmt(ch['turns']['busy_ms'], 1)} ms with CPU 1 busy against "
           f"{fmt(ch['turns']['idle_ms'], 1)} with CPU 1 idle, "
-          f"{fmt(ch['turns']['ratio'], 2)}x, with the vCPUs taking turns; "
-          f"{fmt(ch['parallel']['ratio'], 2)}x with the vCPUs in parallel "
-          f"and {fmt(ch['icount']['ratio'], 2)}x with time counted in "
+          f"{times('turns')}, with the vCPUs taking turns; "
+          f"{times('parallel')} with the vCPUs in parallel "
+          f"and {times('icount')} with time counted in "
           "instructions (medians of 3). While messaging ran, ours left no "
           "CPU idle for long (the largest idle share of a CPU "
           f"{fmt(S['ours'].get('msgidle_median'), 2)} at the median), the "
