@@ -50,6 +50,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <asm/barrier.h>
@@ -863,7 +864,10 @@ static void *stats_main(void *arg)
 	return NULL;
 }
 
-/* main() interrupts a write blocked on stdout with it */
+/*
+ * Ends a write blocked on stdout or stderr: stats_end() sends it to the
+ * stats thread, report_deadline() to the main thread.
+ */
 static void on_wake(int sig)
 {
 }
@@ -1214,7 +1218,6 @@ static int run(struct scx_userland *skel)
 
 	bpf_link__destroy(link);
 	stats_end(stats_thread);
-	print_final(skel);
 	ret = 0;
 out:
 	if (wake_fd >= 0) {
@@ -1228,13 +1231,40 @@ out:
 	return ret;
 }
 
+/*
+ * The BPF side's exit asks to be loaded again (CPU hotplug; user space
+ * stalled, see heartbeat_fn()), and no signal asked us to stop.
+ */
+static bool restart_asked(struct scx_userland *skel)
+{
+	return UEI_EXITED(skel, uei) && !READ_ONCE(exit_req) &&
+	       UEI_ECODE_RESTART(skel->data->uei.exit_code);
+}
+
+/*
+ * Before a restart, the reports of the attachment that ended may block on
+ * a stdout or stderr nobody reads, and the scheduler must not stay
+ * detached for that. Armed, SIGALRM comes after a second, then every 100
+ * ms until disarmed: each ends the write it finds blocked (on_wake(), no
+ * SA_RESTART), and what was not written is lost, as stats lines are.
+ */
+static void report_deadline(bool arm)
+{
+	struct itimerval it = {
+		.it_value.tv_sec = arm ? 1 : 0,
+		.it_interval.tv_usec = arm ? 100000 : 0,
+	};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static char err_buf[BUFSIZ];
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction wake = { .sa_handler = on_wake };
 	struct scx_userland *skel;
 	bool restart;
-	__u64 ecode;
 	int ret;
 
 	/*
@@ -1265,21 +1295,27 @@ int main(int argc, char **argv)
 	signal(SIGTTOU, SIG_IGN);
 	/* a reader of our stats that goes away must not end the scheduler */
 	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGALRM, &wake, NULL);
 	do {
 		/* the BPF side's counters begin at zero too */
 		queue_reset();
 		skel = open_and_load();
 		ret = run(skel);
+		restart = !ret && restart_asked(skel);
+		report_deadline(restart);
 		/* not attached (a set-up error, said already): nothing to tell */
-		ecode = UEI_EXITED(skel, uei) ? UEI_REPORT(skel, uei) : 0;
+		if (!ret)
+			print_final(skel);
+		if (UEI_EXITED(skel, uei))
+			UEI_REPORT(skel, uei);
 		if (skel->data->uei.kind >=
 		    __COMPAT_ENUM_OR_ZERO("scx_exit_kind", "SCX_EXIT_ERROR"))
 			ret = -1;
-		restart = UEI_ECODE_RESTART(ecode);
 		scx_userland__destroy(skel);
-		if (restart && !exit_req)
+		if (!ret && restart)
 			fprintf(stderr, "scx_userland: restarting\n");
-	} while (!ret && restart && !exit_req);
+		report_deadline(false);
+	} while (!ret && restart && !READ_ONCE(exit_req));
 
 	return ret ? 1 : 0;
 }

@@ -18,6 +18,7 @@ TESTS+=(
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
 	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
 	"stdout_exit  60 stdout on a full pipe nobody reads: SIGINT detaches, a second signal ends it"
+	"stdout_restart 150 stdout and stderr on a full pipe, cpu1 off/online: restarts within 30 s"
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
@@ -241,6 +242,55 @@ t_stdout_exit_run() {
 		fail "still blocked writing its final report 5 s after SIGTERM"
 	exec {fd}<&-
 }
+
+# stdout_restart -----------------------------------------------------------
+# Its stdout and stderr a full pipe that nobody reads, as with `2>&1 | less`
+# left alone: cpu1 taken offline and back makes the kernel unload the
+# scheduler and ask for a restart (see hotplug). The reports of the
+# attachment that ended must not keep it detached: each time it is enabled
+# again within 30 s (what it could not write meanwhile is lost, as stats
+# lines are). Then a reader drains the pipe: SIGINT ends it, exit 0, and
+# the last attachment's exit line comes through.
+t_stdout_restart_setup() { t_hotplug_setup; }
+
+t_stdout_restart_run() {
+	local fifo=$FIFODIR/full fd reader rc seq0 t0 i
+
+	mkfifo "$fifo" || fail "mkfifo"
+	exec {fd}<> "$fifo"
+	timeout 2 cat /dev/zero > "$fifo"
+	SCHED_TO=$fifo SCHED_ERR_TO=$fifo sched_start -j -i 1
+	spins 2
+	for i in 0 1; do
+		enseq; seq0=$ENSEQ; now; t0=$NOW
+		[ $i = 0 ] && : > "$TDIR/offlined"
+		echo $i > $HP || fail "echo $i > $HP"
+		[ $i = 1 ] && rm -f "$TDIR/offlined"
+		if ! wait_until 30 reenabled "$seq0"; then
+			[ "$ENSEQ" = "$seq0" ] && is_ours &&
+				skip "the kernel kept the scheduler through hotplug"
+			fail "cpu1 online=$i: not enabled again 30 s later" \
+			     "with stdout and stderr blocked (state $STATE)"
+		fi
+		now; tdiag "cpu1 online=$i: enabled again in $((NOW - t0)) ms"
+		sched_check "after cpu1 online=$i"
+	done
+	stop_all
+	cat "$fifo" > "$TDIR/drained" &
+	reader=$!
+	kill -INT "$SCHED_PID"
+	wait_until 20 none_alive "$SCHED_PID" ||
+		fail "still running 20 s after SIGINT, the pipe drained"
+	wait "$SCHED_PID"; rc=$?
+	[ $rc -eq 0 ] || fail "exited with $rc after SIGINT"
+	# the test and its children hold the pipe open too: no EOF to wait for
+	wait_until 10 grep -aq '^EXIT: unregistered from user space$' \
+		"$TDIR/drained" || fail "no clean exit line in the drained pipe"
+	kill "$reader"
+	exec {fd}<&-
+}
+
+t_stdout_restart_cleanup() { t_hotplug_cleanup; }
 
 # wchan_is PID GLOB: PID's main thread waits in a kernel function GLOB
 # matches (pipe_write, anon_pipe_write since 6.16)

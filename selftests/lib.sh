@@ -278,14 +278,15 @@ up_or_dead() {
 
 # sched_start ARGS...: start scx_userland in the background (output in
 # $TDIR/schedN.out and .err, N counting the starts of the test, or stdout
-# to $SCHED_TO if set; pid in SCHED_PID) and wait until it is enabled
+# to $SCHED_TO and stderr to $SCHED_ERR_TO if set; pid in SCHED_PID) and
+# wait until it is enabled
 sched_start() {
 	local seq0
 
 	NSCHED=$((${NSCHED:-0} + 1))
 	SCHED_OUT=$TDIR/sched$NSCHED.out SCHED_ERR=$TDIR/sched$NSCHED.err
 	enseq; seq0=$ENSEQ
-	"$SCX" "$@" > "${SCHED_TO:-$SCHED_OUT}" 2> "$SCHED_ERR" &
+	"$SCX" "$@" > "${SCHED_TO:-$SCHED_OUT}" 2> "${SCHED_ERR_TO:-$SCHED_ERR}" &
 	SCHED_PID=$!
 	echo "$SCHED_PID" >> "$TDIR/sched.pids"
 	now; local t0=$NOW
