@@ -136,6 +136,7 @@ struct task_ctx {
 	u64	sum_exec;	/* sum_exec_runtime at the last enqueue */
 	u64	nvcsw;		/* p->nvcsw at its last start */
 	u64	awake_ns;	/* when it first ran after its last sleep */
+	u64	enq_ns;		/* when it was last enqueued */
 	bool	queued;		/* waiting for a decision */
 	bool	woken;		/* that enqueue was a wake-up */
 };
@@ -635,7 +636,7 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	rec->pid = p->pid;
 	rec->weight = p->scx.weight;
 	rec->seq = tctx->seq;
-	rec->enq_ns = bpf_ktime_get_ns();
+	rec->enq_ns = tctx->enq_ns;
 	rec->sum_exec = tctx->sum_exec;
 	rec->exec_base = tctx->exec_base;
 	rec->vtime = tctx->vtime;
@@ -732,6 +733,8 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+	if (tctx)
+		tctx->enq_ns = bpf_ktime_get_ns();
 	if (tctx && !(enq_flags & SCX_ENQ_WAKEUP) && slice_was_cut(p)) {
 		requeue(p, tctx, enq_flags);
 		return;
@@ -1127,22 +1130,35 @@ static u64 last_rounds, progress_ns;
 /*
  * cap_lag() bounds the wait of a task for the crowd there is when it is
  * queued; a crowd that comes after it (200 hogs woken at once behind a
- * shell that had run alone) would make it wait for minutes. So the tasks
- * furthest ahead in SHARED_DSQ are capped again for the crowd of now, a
- * few each heartbeat, and moved to their new place.
+ * shell that had run alone) would make it wait for minutes. And it takes
+ * vtime_now to move about as fast as time, which heavy tasks running slow
+ * down: behind nice -20 hogs (weight 8668) vtime_now moves 87 times slower
+ * than behind nice 0 ones, and a slice of a nice 19 task (weight 1) puts
+ * it minutes ahead. So the tasks furthest ahead in SHARED_DSQ, a few each
+ * heartbeat, are capped again for the crowd of now, or go to vtime_now if
+ * they have waited WAIT_MAX_NS already.
  */
 #define RECAP_SCAN	16
 
 static void recap_shared(void)
 {
-	u64 vtime, waiting = nr_waiting();
+	u64 vtime, now = bpf_ktime_get_ns(), waiting = nr_waiting();
+	struct task_ctx *tctx;
 	struct task_struct *p;
 	int n = 0;
 
 	bpf_for_each(scx_dsq, p, SHARED_DSQ, SCX_DSQ_ITER_REV) {
-		vtime = cap_lag(p->scx.dsq_vtime, waiting);
-		if (vtime == p->scx.dsq_vtime || ++n > RECAP_SCAN)
+		if (++n > RECAP_SCAN)
 			break;
+		vtime = cap_lag(p->scx.dsq_vtime, waiting);
+		tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+		if (tctx && time_after(now, tctx->enq_ns + WAIT_MAX_NS) &&
+		    time_after(vtime, vtime_now)) {
+			stat_inc(lag_capped);
+			vtime = vtime_now;
+		}
+		if (vtime == p->scx.dsq_vtime)
+			continue;
 		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, vtime);
 		scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, SHARED_DSQ, 0);
 	}

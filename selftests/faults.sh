@@ -23,6 +23,7 @@ TESTS+=(
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
+	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
@@ -449,6 +450,36 @@ t_slice_bound_run() {
 	sched_check
 	stop_all
 	sched_stop
+}
+
+# weight_bound: a nice -20 hog on every CPU (weight 8668) and a nice 19 one
+# (weight 1). A slice of the light hog puts it further ahead in vtime than
+# the heavy ones move in minutes, but no task may wait much longer than
+# WAIT_MAX_NS (5 s): it must run again within 10 s, every time, for 24 s.
+t_weight_bound_run() {
+	local ncpu light t0 last ticks=-1 gap maxgap=0
+
+	ncpu=$(nproc)
+	sched_start -j -i 1
+	spins $((ncpu + 1))
+	light=${PIDS[ncpu]}
+	renice -n -20 -p "${PIDS[@]:0:ncpu}" > /dev/null || fail "renice -20"
+	renice -n 19 -p "$light" > /dev/null || fail "renice 19"
+	now; t0=$NOW
+	while [ $((NOW - t0)) -lt 24000 ]; do
+		cpu_ticks "$light"
+		now
+		[ "${TICKS[0]}" -ne "$ticks" ] && ticks=${TICKS[0]} last=$NOW
+		gap=$((NOW - last))
+		[ $gap -gt $maxgap ] && maxgap=$gap
+		nap 0.5
+	done
+	tdiag "the nice 19 hog: $ticks ticks in $(((NOW - t0) / 1000)) s," \
+	      "its longest wait $maxgap ms"
+	sched_check "after the hogs ran"
+	stop_all
+	sched_stop
+	[ $maxgap -le 10000 ] || fail "the nice 19 hog waited $maxgap ms"
 }
 
 # kthreads: kernel work on every CPU under hogs; none of it in user space
