@@ -146,13 +146,40 @@ static inline bool time_before(__u64 a, __u64 b)
 	return (__s64)(a - b) < 0;
 }
 
+/*
+ * The offset of our CLOCK_MONOTONIC from the kernel's: 0 but in a time
+ * namespace (unshare -T), whose offsets /proc/self/timens_offsets lists
+ * (absent without CONFIG_TIME_NS).
+ */
+static __s64 timens_offset_ns;
+
+static void read_timens_offset(void)
+{
+	FILE *f = fopen("/proc/self/timens_offsets", "r");
+	long long sec, nsec;
+	char clock[16];
+
+	if (!f)
+		return;
+	while (fscanf(f, "%15s %lld %lld", clock, &sec, &nsec) == 3)
+		if (!strcmp(clock, "monotonic"))
+			timens_offset_ns = sec * 1000000000LL + nsec;
+	fclose(f);
+}
+
+/* CLOCK_MONOTONIC as we see it: a vDSO call, no syscall */
 static __u64 now_ns(void)
 {
 	struct timespec ts;
 
-	/* the clock of bpf_ktime_get_ns(); a vDSO call, no syscall */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The same as the BPF half sees it (bpf_ktime_get_ns()), to compare with */
+static __u64 ktime_ns(void)
+{
+	return now_ns() - timens_offset_ns;
 }
 
 /* ---- ring buffer -> user-space tree --------------------------------- */
@@ -273,7 +300,7 @@ static void wait_hist_add(__u64 wait_ns)
 /* Hand out up to opts.batch decisions, smallest vtime first. */
 static int dispatch_batch(struct user_ring_buffer *urb)
 {
-	__u64 now = now_ns();
+	__u64 now = ktime_ns();
 	struct ul_task_info *info;
 	struct ul_dsp_rec *rec;
 	struct ul_task *t;
@@ -332,7 +359,7 @@ static bool run_round(struct scx_userland *skel, struct ring_buffer *rb,
 	bool busy;
 
 	round_begin();
-	t0 = now_ns();
+	t0 = ktime_ns();
 	WRITE_ONCE(skel->bss->user_round_start_ns, t0);
 	if (time_before(vtime_now, vt))
 		vtime_now = vt;
@@ -344,7 +371,7 @@ static bool run_round(struct scx_userland *skel, struct ring_buffer *rb,
 	/* what the heartbeat, the slice length and user_late() go by */
 	WRITE_ONCE(skel->bss->user_queued, nr_queued);
 	WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
-	WRITE_ONCE(skel->bss->user_round_ns, now_ns() - t0);
+	WRITE_ONCE(skel->bss->user_round_ns, ktime_ns() - t0);
 	WRITE_ONCE(skel->bss->user_round_start_ns, 0);
 	busy = nr_queued;
 	if (busy)
@@ -1282,6 +1309,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (check_system())
 		return 1;
+	read_timens_offset();
 
 	/*
 	 * No SA_RESTART: a second signal ends a write of the final report

@@ -22,6 +22,7 @@ TESTS+=(
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
+	"timens      60  in a time namespace 1000 s ahead: decides, its waits measured right, exits 0"
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
@@ -395,9 +396,9 @@ t_slow_run() {
 	[ "$WORST_MS" -le 2000 ] || fail "a new task took $WORST_MS ms"
 }
 
-# pidns_run ARGS...: the scheduler under unshare ARGS; it must decide for a
+# unshare_run ARGS...: the scheduler under unshare ARGS; it must decide for a
 # load, stay attached and exit 0 on SIGINT
-pidns_run() {
+unshare_run() {
 	local child rc
 
 	NSCHED=$((${NSCHED:-0} + 1))
@@ -426,8 +427,28 @@ pidns_run() {
 }
 
 t_pidns_run() {
-	pidns_run -pf --mount-proc
-	pidns_run -pf
+	unshare_run -pf --mount-proc
+	unshare_run -pf
+}
+
+# timens: the scheduler's CLOCK_MONOTONIC 1000 s ahead of the kernel's,
+# which its BPF half reads; the waits it measures (enqueue to decision, in
+# the BPF half's clock) must still be under 1 s (wait_max: the log2
+# histogram's bucket, 2^20 us covers up to 1.05 s), and its stats come
+# once a second (-i 1, on its own clock), not in a loop
+t_timens_run() {
+	local t0
+
+	now; t0=$NOW
+	unshare_run -Tf --monotonic 1000
+	now
+	count_out '{*'
+	tdiag "$N stats lines in $((NOW - t0)) ms"
+	[ "$N" -le $((2 + (NOW - t0) / 1000)) ] || fail "$N stats lines"
+	last_json || fail "no final stats"
+	jget "$V" wait_max_us
+	tdiag "decisions waited up to $V us (log2 bucket)"
+	[ "$V" -le $((1 << 20)) ] || fail "a decision waited $V us"
 }
 
 # slice_bound: the longest slice and 200 hogs: a round must still be short
