@@ -1193,7 +1193,8 @@ static int wake_fd_add(int efd)
 
 /*
  * One attachment of the scheduler, until a signal or an exit of the BPF
- * side. Returns 0, or -1 if the rings could not be set up.
+ * side. Returns 0; 1 if a signal came while it loaded: not attached; or
+ * -1 if the rings could not be set up.
  */
 static int run(struct scx_userland *skel)
 {
@@ -1228,6 +1229,10 @@ static int run(struct scx_userland *skel)
 	 * scheduler is attached: from then on, tasks wait for this thread,
 	 * which must neither allocate nor fault.
 	 */
+	if (READ_ONCE(exit_req)) {
+		ret = 1;
+		goto out;
+	}
 	if (tell_pid(skel) || stats_start(skel, &stats_thread))
 		goto out;
 	link = SCX_OPS_ATTACH(skel, userland_ops, scx_userland);
@@ -1345,5 +1350,5 @@ int main(int argc, char **argv)
 		report_deadline(false);
 	} while (!ret && restart && !READ_ONCE(exit_req));
 
-	return ret ? 1 : 0;
+	return ret < 0 ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 TESTS+=(
 	"load        90  loads as userland; SIGINT: exit 0, stats, final report, whole stderr lines; no mmap once attached"
 	"bad_input   90  bad options, not root, no memory to lock, second instance: one-line error, nothing attached"
+	"load_signal 60  SIGINT while it loads: exit 0, nothing attached"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
 	"run        180  make run's script, here: enabled, workload, summary read, run: OK"
@@ -123,6 +124,36 @@ stats_shape() {
 		esac
 		[ $n -le 3 ] || fail "a stats block of more than 3 lines"
 	done
+}
+
+# load_signal --------------------------------------------------------------
+# SIGINT once its handler is in, while the BPF programs load and before it
+# attaches (the load takes 0.5-1.5 s in the VM): it must not attach just
+# to detach again, moving every task in and out of sched_ext; exit 0.
+t_load_signal_run() {
+	local pid rc seq0
+
+	enseq; seq0=$ENSEQ
+	"$SCX" -i 0 > "$TDIR/out" 2> "$TDIR/err" &
+	pid=$!
+	wait_until 20 catches_sigint "$pid" || fail "no SIGINT handler in 20 s"
+	kill -INT "$pid"
+	wait_until 30 none_alive "$pid" || fail "still running 30 s after SIGINT"
+	wait "$pid"; rc=$?
+	enseq
+	tdiag "exit $rc, enable_seq $seq0 -> $ENSEQ"
+	[ "$ENSEQ" = "$seq0" ] || fail "attached after a SIGINT during its load"
+	[ $rc -eq 0 ] || fail "exit status $rc"
+}
+
+# catches_sigint PID: PID has a handler for SIGINT (SigCgt in its status)
+catches_sigint() {
+	local key val
+
+	while read -r key val; do
+		[ "$key" = SigCgt: ] && ((16#$val & 2)) && return 0
+	done < "/proc/$1/status" 2> /dev/null
+	return 1
 }
 
 # bad_input ----------------------------------------------------------------
