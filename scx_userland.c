@@ -1224,15 +1224,16 @@ static int run(struct scx_userland *skel)
 		goto out;
 	}
 
+	/* a signal while the programs loaded: not worth attaching */
+	if (READ_ONCE(exit_req)) {
+		ret = 1;
+		goto out;
+	}
 	/*
 	 * The stats thread, its stack and its buffers come before the
 	 * scheduler is attached: from then on, tasks wait for this thread,
 	 * which must neither allocate nor fault.
 	 */
-	if (READ_ONCE(exit_req)) {
-		ret = 1;
-		goto out;
-	}
 	if (tell_pid(skel) || stats_start(skel, &stats_thread))
 		goto out;
 	link = SCX_OPS_ATTACH(skel, userland_ops, scx_userland);
