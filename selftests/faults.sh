@@ -103,9 +103,7 @@ hotplug_step() {
 	local seq0
 
 	enseq; seq0=$ENSEQ
-	[ "$1" = 0 ] && : > "$TDIR/offlined"
-	echo "$1" > $HP || fail "echo $1 > $HP"
-	[ "$1" = 1 ] && rm -f "$TDIR/offlined"
+	cpu1_online "$1"
 	if wait_until 30 reenabled "$seq0"; then
 		RESTARTS=$((${RESTARTS:-0} + 1))
 		tdiag "cpu1 online=$1: restarted (enable_seq $seq0 -> $ENSEQ)"
@@ -115,6 +113,13 @@ hotplug_step() {
 		tdiag "cpu1 online=$1: survived without a restart"
 	fi
 	sched_check "after cpu1 online=$1"
+}
+
+# cpu1_online 0|1: take cpu1 off or on line; offline, cleanup puts it back
+cpu1_online() {
+	[ "$1" = 0 ] && : > "$TDIR/offlined"
+	echo "$1" > $HP || fail "echo $1 > $HP"
+	[ "$1" = 1 ] && rm -f "$TDIR/offlined"
 }
 
 t_hotplug_cleanup() {
@@ -265,9 +270,7 @@ t_stdout_restart_run() {
 	spins 2
 	for i in 0 1; do
 		enseq; seq0=$ENSEQ; now; t0=$NOW
-		[ $i = 0 ] && : > "$TDIR/offlined"
-		echo $i > $HP || fail "echo $i > $HP"
-		[ $i = 1 ] && rm -f "$TDIR/offlined"
+		cpu1_online $i
 		if ! wait_until 30 reenabled "$seq0"; then
 			[ "$ENSEQ" = "$seq0" ] && is_ours &&
 				skip "the kernel kept the scheduler through hotplug"
