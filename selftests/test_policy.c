@@ -787,7 +787,8 @@ static int test_text_block(void)
 	/* problems that did not grow over the interval are not shown */
 	two_snaps(&prev, &cur);
 	format_text(buf, sizeof(buf), &cur, &prev);
-	if (!EXPECT(!strcmp(buf, want)))
+	ok &= EXPECT(!strcmp(buf, want));
+	if (!ok)
 		ksft_print_msg("got:\n%s", buf);
 
 	/* those that did, as "!name N" over the interval, a rate for fallback */
