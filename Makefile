@@ -8,7 +8,8 @@
 #   make test            host unit tests, then the selftests in the VM
 #   make bench           compare against EEVDF and the tree's scx_userland
 #   make decide-bench    the decision path alone, on the host (root, BPF)
-#   make check           checkpatch on our C files and headers
+#   make check           checkpatch on our C files and headers, shellcheck
+#                        on our scripts
 #   make sync-to-kernel KDIR=/path/to/linux
 #
 # Variables: V=1 shows commands, O=DIR builds out of tree, KSRC=DIR names
@@ -17,6 +18,17 @@
 # scripts/setup.sh fetches), VMLINUX_BTF=FILE the BTF for vmlinux.h.
 
 SRCDIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+# "make clean all" and the like: one goal after the other, as kbuild does;
+# run together (-j), the build could find its files up to date just before
+# the clean removes them.
+ifneq ($(and $(filter clean,$(MAKECMDGOALS)),$(filter-out clean,$(MAKECMDGOALS))),)
+$(MAKECMDGOALS): one-by-one
+	@:
+one-by-one:
+	@set -e; $(foreach g,$(MAKECMDGOALS),$(MAKE) --no-print-directory -f $(SRCDIR)/Makefile $(g);)
+.PHONY: one-by-one $(MAKECMDGOALS)
+else
 OUT := $(if $(O),$(abspath $(O)),$(SRCDIR)/build)
 SCX_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/scx_userland
 export SCX_CACHE
@@ -112,12 +124,12 @@ $(LIBBPF): | $(OUT)/libbpf
 	$(call msg,LIBBPF,$(LIBBPF_SRC))
 	$(Q)$(MAKE) -C $(LIBBPF_SRC) OUTPUT=$(OUT)/libbpf/ \
 		DESTDIR=$(OUT)/libbpf prefix= EXTRA_CFLAGS='-g -O2 -fPIC' \
-		$(LIBBPF) install_headers >$(if $(Q),/dev/null,/dev/stdout)
+		$(LIBBPF) install_headers $(if $(Q),>/dev/null)
 
 $(BPFTOOL): | $(OUT)/bpftool
 	$(call msg,BPFTOOL,$(BPFTOOL_SRC) (bootstrap))
 	$(Q)$(MAKE) -C $(BPFTOOL_SRC) OUTPUT=$(OUT)/bpftool/ \
-		bootstrap >$(if $(Q),/dev/null,/dev/stdout)
+		bootstrap $(if $(Q),>/dev/null)
 
 $(OUT)/vmlinux: $(KERNEL) | $(OUT)
 	$(call msg,EXTRACT,$(notdir $@))
@@ -203,9 +215,16 @@ CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h \
 	$(SRCDIR)/selftests/*.c $(SRCDIR)/selftests/*.h $(SRCDIR)/bench/*.c \
 	$(SRCDIR)/bench/*.h)
 
+SH_FILES := $(wildcard $(SRCDIR)/scripts/*.sh $(SRCDIR)/selftests/*.sh \
+	$(SRCDIR)/bench/*.sh) $(SRCDIR)/.ci/run
+
 check:
 	$(call msg,CHECKPATCH,$(notdir $(CHECK_FILES)))
 	$(Q)$(KSRC)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECK_FILES)
+	$(call msg,SHELLCHECK,$(notdir $(SH_FILES)))
+	$(Q)command -v shellcheck > /dev/null || \
+		{ echo "make check: no shellcheck (apt install shellcheck)" >&2; exit 1; }
+	$(Q)cd $(SRCDIR)/selftests && shellcheck -x -S warning $(SH_FILES)
 
 sync-to-kernel:
 	$(Q)$(SRCDIR)/scripts/sync-to-kernel.sh $(KDIR)
@@ -215,4 +234,6 @@ clean:
 	$(Q)rm -rf $(OUT)
 
 help:
-	@sed -n '3,18s/^# \{0,1\}//p' $(SRCDIR)/Makefile
+	@sed -n '3,19s/^# \{0,1\}//p' $(SRCDIR)/Makefile
+
+endif
