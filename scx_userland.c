@@ -833,10 +833,11 @@ static int format_json(char *buf, size_t size, const struct ul_snap *s,
 }
 
 /*
- * Write all of @buf to stdout. A signal may cut a blocked write short
- * (main() does so to end the stats thread); the rest is then given up.
+ * Write all of @buf to stdout: 0, or a negative errno. A signal may cut a
+ * blocked write short (main() does so to end the stats thread); the rest is
+ * then given up.
  */
-static void write_out(const char *buf, size_t len)
+static int write_out(const char *buf, size_t len)
 {
 	ssize_t n;
 
@@ -844,10 +845,33 @@ static void write_out(const char *buf, size_t len)
 		n = write(STDOUT_FILENO, buf, len);
 		if (n < 0 && errno == EINTR && !READ_ONCE(stats_stop))
 			continue;
-		if (n <= 0)
-			return;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -EIO;
 		buf += n;
 		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * A stats line that could not be written counts as dropped. Why is said
+ * once, on stderr: a stdout that fails (a full disk, a reader gone) fails
+ * every line, and the scheduler runs on without its stats.
+ */
+static void stats_write(const char *buf, size_t len)
+{
+	static bool warned;
+	int err = write_out(buf, len);
+
+	if (!err)
+		return;
+	WRITE_ONCE(stats_dropped, stats_dropped + 1);
+	if (err != -EINTR && !warned) {
+		warned = true;
+		fprintf(stderr, "scx_userland: stdout: %s; stats lines are dropped\n",
+			strerror(-err));
 	}
 }
 
@@ -875,7 +899,7 @@ static void *stats_main(void *arg)
 			len = format_json(buf, sizeof(buf), &cur, false);
 		else
 			len = format_text(buf, sizeof(buf), &cur, &prev);
-		write_out(buf, len);
+		stats_write(buf, len);
 		prev = cur;
 
 		/* the lines due while the write blocked are not written */
@@ -966,7 +990,7 @@ static void print_final(struct scx_userland *skel)
 		len = format_json(buf, sizeof(buf), &s, true);
 	else
 		len = format_final(buf, sizeof(buf), &s);
-	write_out(buf, len);
+	stats_write(buf, len);
 }
 
 /* ---- options -------------------------------------------------------- */

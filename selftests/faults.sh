@@ -19,6 +19,7 @@ TESTS+=(
 	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
 	"stdout_exit  60 stdout on a full pipe nobody reads: SIGINT detaches, a second signal ends it"
 	"stdout_restart 150 stdout and stderr on a full pipe, cpu1 off/online: restarts within 30 s"
+	"stdout_full  60 stdout on /dev/full: one line on stderr says why the stats are lost, exit 0"
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
@@ -249,6 +250,34 @@ t_stdout_exit_run() {
 		fail "still blocked writing its final report 5 s after SIGTERM"
 	exec {fd}<&-
 }
+
+# stdout_full --------------------------------------------------------------
+# Its stdout a file that every write fails (/dev/full: ENOSPC), as on a full
+# disk: the stats lines, and the final report, are lost, but not silently.
+# One line on stderr says why, however many lines fail after it, and the
+# scheduler runs on and exits 0 on SIGINT.
+t_stdout_full_run() {
+	local rc
+
+	SCHED_TO=/dev/full sched_start -i 1
+	wait_until 10 stderr_has 'scx_userland: stdout: *' ||
+		fail "no word on stderr of the stats lines it could not write"
+	# two more lines fail meanwhile, and the final report
+	nap 2.5
+	sched_check "with stdout failing"
+	kill -INT "$SCHED_PID"
+	wait_until 20 none_alive "$SCHED_PID" || fail "still running 20 s after SIGINT"
+	wait "$SCHED_PID"; rc=$?
+	[ $rc -eq 0 ] || fail "exited with $rc after SIGINT"
+	count_out 'scx_userland: stdout: *' "$SCHED_ERR"
+	tdiag "stderr: ${LINES[*]}"
+	[ "$N" -eq 1 ] || fail "$N lines on stderr about stdout, not 1"
+	count_out 'scx_userland: stdout: No space left on device*' "$SCHED_ERR"
+	[ "$N" -eq 1 ] || fail "the line does not say why"
+}
+
+# stderr_has GLOB: a line of the scheduler's stderr matches GLOB
+stderr_has() { count_out "$1" "$SCHED_ERR"; [ "$N" -gt 0 ]; }
 
 # stdout_restart -----------------------------------------------------------
 # Its stdout and stderr a full pipe that nobody reads, as with `2>&1 | less`
