@@ -33,6 +33,7 @@
  * fit in the pool stay in the ring; if the ring fills, the kernel queues
  * tasks on its own (the enq_fallback counter), so no task is ever lost.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -1022,11 +1023,12 @@ static int parse_uint(char opt, const char *s, unsigned int min,
 	unsigned long v;
 	char *end;
 
+	/* digits only: strtoul() would take " 5", "+5", and "-5" as huge */
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max ||
-	    (pow2 && (v & (v - 1)))) {
-		fprintf(stderr, "scx_userland: -%c %s: expected %s%u to %u\n",
+	if (errno || !isdigit((unsigned char)s[0]) || *end || v < min ||
+	    v > max || (pow2 && (v & (v - 1)))) {
+		fprintf(stderr, "scx_userland: -%c '%s': expected %s%u to %u\n",
 			opt, s, pow2 ? "a power of two from " : "", min, max);
 		return -1;
 	}
@@ -1331,10 +1333,15 @@ int main(int argc, char **argv)
 	 */
 	setvbuf(stderr, err_buf, _IOLBF, sizeof(err_buf));
 	ret = parse_opts(argc, argv, &opts);
-	if (ret) {
-		if (ret > 0)
-			fputs(help_text, stdout);
-		return ret > 0 ? 0 : 2;
+	if (ret < 0)
+		return 2;
+	if (ret > 0) {
+		if (fputs(help_text, stdout) < 0 || fflush(stdout)) {
+			fprintf(stderr, "scx_userland: stdout: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		return 0;
 	}
 	libbpf_set_print(libbpf_print);
 	if (check_system())

@@ -167,6 +167,10 @@ t_bad_input_run() {
 		# shellcheck disable=SC2086 # split on purpose
 		expect_err 2 '' "$SCX" $args
 	done
+	# values strtoul() alone would take: empty, a leading blank or sign
+	for args in '' ' 5' '+5'; do
+		expect_err 2 '' "$SCX" -b "$args"
+	done
 	if command -v setpriv > /dev/null; then
 		expect_err 1 'must run as root' setpriv --reuid=65534 \
 			--regid=65534 --clear-groups -- "$SCX"
@@ -184,6 +188,12 @@ t_bad_input_run() {
 	"$SCX" -h > "$TDIR/h.out" 2> "$TDIR/h.err"; rc=$?
 	[ $rc -eq 0 ] && [ -s "$TDIR/h.out" ] && [ ! -s "$TDIR/h.err" ] ||
 		fail "-h: exit $rc, or no usage on stdout, or stderr output"
+	# -h to a stdout that fails: said, exit 1
+	"$SCX" -h > /dev/full 2> "$TDIR/h.err"; rc=$?
+	file_lines "$TDIR/h.err"
+	[ $rc -eq 1 ] && [ ${#LINES[@]} -eq 1 ] &&
+		[[ ${LINES[0]} == 'scx_userland: stdout: '* ]] ||
+		fail "-h > /dev/full: exit $rc, stderr: ${LINES[*]:-}"
 
 	# A second instance while one is loaded is refused; the first stays.
 	sched_start -i 0
