@@ -1218,9 +1218,26 @@ static int wake_fd_add(int efd)
 }
 
 /*
+ * SCX_OPS_ATTACH(), but a scheduler that another one beat to it while it
+ * loaded (EBUSY) is refused as check_system() refuses one, in one line.
+ */
+static struct bpf_link *attach_ops(struct scx_userland *skel)
+{
+	struct bpf_link *link;
+
+	__SCX_OPS_DISABLE_AUTOATTACH(skel, userland_ops);
+	SCX_BUG_ON(scx_userland__attach(skel), "Failed to attach skel");
+	link = bpf_map__attach_struct_ops(skel->maps.userland_ops);
+	if (!link && errno == EBUSY && check_system())
+		return NULL;
+	SCX_BUG_ON(!link, "Failed to attach struct_ops");
+	return link;
+}
+
+/*
  * One attachment of the scheduler, until a signal or an exit of the BPF
  * side. Returns 0; 1 if a signal came while it loaded: not attached; or
- * -1 if the rings could not be set up.
+ * -1 if the rings could not be set up, or another scheduler attached.
  */
 static int run(struct scx_userland *skel)
 {
@@ -1262,7 +1279,11 @@ static int run(struct scx_userland *skel)
 	 */
 	if (tell_pid(skel) || stats_start(skel, &stats_thread))
 		goto out;
-	link = SCX_OPS_ATTACH(skel, userland_ops, scx_userland);
+	link = attach_ops(skel);
+	if (!link) {
+		stats_end(stats_thread);
+		goto out;
+	}
 
 	/* No stdio in here: the stats thread prints (see stats_main()). */
 	while (!READ_ONCE(exit_req) && !UEI_EXITED(skel, uei)) {

@@ -15,6 +15,7 @@ TESTS+=(
 	"load        90  loads as userland; SIGINT: exit 0, stats, final report, whole stderr lines; no mmap once attached"
 	"bad_input   90  bad options, not root, no memory to lock, second instance: one-line error, nothing attached"
 	"load_signal 60  SIGINT while it loads: exit 0, nothing attached"
+	"load_race   60  two instances at once: the second to attach refused in one line"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
 	"run        180  make run's script, here: enabled, workload, summary read, run: OK"
@@ -225,6 +226,37 @@ expect_err() {
 	[ "$STATE" = "$s0" ] && [ "$ENSEQ" = "$q0" ] ||
 		fail "'$*' changed the state: $s0/$q0 -> $STATE/$ENSEQ"
 }
+
+# load_race ----------------------------------------------------------------
+# Two instances started together both find none loaded and load; the one
+# that attaches second must be refused as a second instance is, in one line
+# (exit 1), and the first run on.
+t_load_race_run() {
+	local i pids=() rc win lose
+
+	for i in 0 1; do
+		"$SCX" -i 0 > "$TDIR/two$i.out" 2> "$TDIR/two$i.err" &
+		pids+=($!)
+		echo "$!" >> "$TDIR/sched.pids"
+	done
+	wait_until 30 one_ended "${pids[@]}" || fail "two instances ran 30 s"
+	if alive "${pids[0]}"; then win=0 lose=1; else win=1 lose=0; fi
+	wait "${pids[lose]}"; rc=$?
+	file_lines "$TDIR/two$lose.err"
+	tdiag "two at once: the second exited $rc: ${LINES[*]:-}"
+	[ $rc -eq 1 ] && [ ${#LINES[@]} -eq 1 ] &&
+		[[ ${LINES[0]} == 'scx_userland: another sched_ext scheduler is loaded'* ]] ||
+		fail "the second of two at once: exit $rc, ${#LINES[@]} lines on stderr"
+	SCHED_PID=${pids[win]}
+	wait_until 10 is_ours || fail "neither of two at once attached"
+	kill -INT "$SCHED_PID"
+	wait_until 20 none_alive "$SCHED_PID" || fail "still running 20 s after SIGINT"
+	wait "$SCHED_PID"; rc=$?
+	[ $rc -eq 0 ] || fail "the first of two at once exited $rc after SIGINT"
+}
+
+# one_ended PID PID: one of the two has ended
+one_ended() { ! alive "$1" || ! alive "$2"; }
 
 # stats --------------------------------------------------------------------
 # A known workload (4 hogs for 3 s, then 100 short tasks woken at once)
