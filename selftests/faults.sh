@@ -347,19 +347,31 @@ probe_ms() {
 	now; PROBE_MS=$((NOW - t0))
 }
 
-# probes GAP CMD...: a probe (probe_ms) every GAP s while CMD succeeds; their
-# times into PROBES, the slowest into WORST_MS
+# probes MS CMD...: while CMD succeeds, a probe (probe_ms) due every MS ms,
+# the first at PROBES_FROM (a time from now) if set, else now. Each counts
+# from when it was due, not from when the prober got to run: a prober kept
+# waiting itself shows as a slow probe, not as none. Times into PROBES, the
+# slowest, or the last wake-up's wait if longer, into WORST_MS.
 probes() {
-	local gap=$1
+	local gap=$1 due ms s
 
 	shift
 	PROBES=() WORST_MS=0
+	now; due=${PROBES_FROM:-$NOW}
 	while "$@"; do
 		probe_ms
-		PROBES+=("$PROBE_MS")
-		[ "$PROBE_MS" -gt "$WORST_MS" ] && WORST_MS=$PROBE_MS
-		nap "$gap"
+		ms=$((NOW - due))
+		PROBES+=("$ms")
+		[ "$ms" -gt "$WORST_MS" ] && WORST_MS=$ms
+		# a probe that overran its gap is counted once, by itself
+		due=$((due + gap))
+		[ "$NOW" -lt "$due" ] || due=$NOW
+		ms=$((due - NOW))
+		printf -v s '%d.%03d' $((ms / 1000)) $((ms % 1000))
+		nap "$s"
 	done
+	now
+	[ $((NOW - due)) -le "$WORST_MS" ] || WORST_MS=$((NOW - due))
 }
 
 # now_before MS: the clock (now) has not reached MS
@@ -368,7 +380,7 @@ now_before() { now; [ "$NOW" -lt "$1" ]; }
 # stopped: -i 1 (the stats thread runs too) under 2 hogs per CPU; SIGSTOP for
 # 20 s, probes during it
 t_stopped_run() {
-	local end
+	local end from
 
 	sched_start -i 1
 	spins $(($(nproc) * 2))
@@ -379,9 +391,10 @@ t_stopped_run() {
 	sched_check "after SIGTSTP"
 
 	kill -STOP "$SCHED_PID"
-	now; end=$((NOW + 20000))
+	now; end=$((NOW + 20000)) from=$((NOW + 1000))
 	nap 1
-	probes 1 now_before "$end"
+	# the first probe is due 1 s into the stop, however late the nap ends
+	PROBES_FROM=$from probes 1000 now_before "$end"
 	state; tdiag "state during the stop: $STATE, slowest probe $WORST_MS ms"
 	kill -CONT "$SCHED_PID"
 	[ "$WORST_MS" -le 2000 ] ||
@@ -413,7 +426,7 @@ t_slow_run() {
 	enseq; seq0=$ENSEQ
 	spins $(($(nproc) * 2))
 	now
-	probes 0.5 now_before $((NOW + 10000))
+	probes 500 now_before $((NOW + 10000))
 	sched_check "after 10 s of slow rounds"
 	enseq
 	stop_all
@@ -627,7 +640,7 @@ flood_probed() {
 
 	"$FLOOD" $FLOOD_NR $FLOOD_LOOPS > "$TDIR/flood.out" &
 	pid=$!
-	probes 0.25 alive "$pid"
+	probes 250 alive "$pid"
 	wait "$pid" || fail "flood failed"
 	read -r FLOOD_MS < "$TDIR/flood.out"
 }
