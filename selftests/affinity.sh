@@ -78,6 +78,7 @@ t_affinity_run() {
 	done
 	reap 5
 	tdiag "all ${#PIDS[@]} tasks finished; $seen placement samples, $flips affinity flips"
+	[ "$seen" -gt 0 ] || fail "the pinned tasks ended before a placement sample"
 	sched_check "after the tasks"
 	sched_stop
 	jget "$FINAL" bad_rec; [ "$V" -eq 0 ] || fail "bad_rec $V"

@@ -176,7 +176,7 @@ t_pipes_run() {
 
 	command -v stress-ng > /dev/null || skip "no stress-ng"
 	sched_start -j -i 0
-	timeout 60 stress-ng --pipe "$(nproc)" --timeout 3s \
+	timeout --foreground 60 stress-ng --pipe "$(nproc)" --timeout 3s \
 		--temp-path "$TDIR" > "$TDIR/stress.log" 2>&1
 	rc=$?
 	[ $rc -eq 0 ] || { tail_diag "$TDIR/stress.log"; fail "stress-ng exited with $rc"; }

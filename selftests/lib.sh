@@ -28,9 +28,11 @@
 #      gated CMD + gate_open (start many tasks at once), reap SECS, stop_all.
 #      Poll with wait_until and nap, never sleep(1): an exec is slow in TCG.
 #   3. cleanup (rarely needed) runs in the parent afterwards, whatever
-#      happened, to undo what the test changed in the machine. The runner
-#      itself stops the schedulers the test started, kills its process
-#      group, waits for sched_ext to be disabled, and fails the test on new
+#      happened, to undo what the test changed in the machine; it returns
+#      non-zero, failing the test, if it could not. The runner itself
+#      stops the schedulers the test started, kills its process group
+#      (a command under timeout(1) needs --foreground to stay in it),
+#      waits for sched_ext to be disabled, and fails the test on new
 #      kernel log lines that look like a sched_ext error, a stall or a
 #      warning.
 #
@@ -503,9 +505,10 @@ child() {
 }
 
 # cleanup NAME: after the child, whatever happened to it. Sets CLEAN_ERR;
-# fails if sched_ext is not disabled in the end.
+# fails if the test's own cleanup fails or sched_ext is not disabled in the
+# end.
 cleanup() {
-	local p pg
+	local p pg rc=0
 
 	CLEAN_ERR=
 	file_lines "$TDIR/sched.pids"
@@ -519,10 +522,11 @@ cleanup() {
 		read -r pg < "$TDIR/pgid"
 		[ "$pg" -gt 1 ] && [ "$pg" != "$MYPGID" ] && kill -KILL -- "-$pg" 2> /dev/null
 	fi
-	if declare -F "t_${1}_cleanup" > /dev/null; then
-		"t_${1}_cleanup"
+	if declare -F "t_${1}_cleanup" > /dev/null && ! "t_${1}_cleanup"; then
+		CLEAN_ERR+="${CLEAN_ERR:+; }t_${1}_cleanup failed"
+		rc=1
 	fi
-	wait_until 30 is_state disabled && return 0
+	wait_until 30 is_state disabled && return $rc
 	CLEAN_ERR+="${CLEAN_ERR:+; }state '$STATE' 30 s after cleanup"
 	return 1
 }

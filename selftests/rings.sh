@@ -59,7 +59,7 @@ t_fork_storm_run() {
 	wait_until 10 last_json || fail "no stats line"
 	before=$V
 	forks; p0=$FORKS
-	timeout 100 stress-ng --fork 2 --fork-ops 2000 --temp-path "$TDIR" \
+	timeout --foreground 100 stress-ng --fork 2 --fork-ops 2000 --temp-path "$TDIR" \
 		> "$TDIR/stress.log" 2>&1
 	rc=$?
 	forks; p1=$FORKS
