@@ -134,7 +134,9 @@ $(BPFTOOL): | $(OUT)/bpftool
 $(OUT)/vmlinux: $(KERNEL) | $(OUT)
 	$(call msg,EXTRACT,$(notdir $@))
 	$(Q)test -n "$(KERNEL)" || { echo "no test kernel: run scripts/setup.sh or set KERNEL= or VMLINUX_BTF=" >&2; exit 1; }
-	$(Q)$(KSRC)/scripts/extract-vmlinux $(KERNEL) > $@.tmp 2>/dev/null && mv $@.tmp $@
+	$(Q)$(KSRC)/scripts/extract-vmlinux $(KERNEL) > $@.tmp 2> $@.err && \
+		test -s $@.tmp || { cat $@.err >&2; rm -f $@.tmp $@.err; exit 1; }
+	$(Q)rm -f $@.err && mv $@.tmp $@
 
 $(INC)/vmlinux.h: $(VMLINUX_BTF) $(BPFTOOL) | $(INC)
 	$(call msg,GEN,$(notdir $@))
