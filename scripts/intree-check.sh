@@ -21,6 +21,8 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -eq 3 ] && [ -d "$1" ] ||
+	{ echo "usage: intree-check.sh KSRC WORKDIR VMLINUX_BTF" >&2; exit 2; }
 ksrc=$(readlink -f "$1") work=$(realpath -m "$2") btf=$3
 tree=$work/linux out=$work/out
 clang=$(command -v clang-19 || command -v clang)
@@ -31,7 +33,10 @@ echo "1..3"
 # $out is kept, so a second run rebuilds just the scheduler.
 if [ "$(cat "$work/ksrc" 2>/dev/null)" != "$ksrc" ]; then
 	rm -rf "$work" && mkdir -p "$work" "$out"
-	cp -al "$ksrc" "$tree" && rm -rf "$tree/tools/sched_ext" &&
+	# hard links where the two share a file system, else a real copy
+	{ cp -al "$ksrc" "$tree" 2> /dev/null ||
+		{ rm -rf "$tree" && cp -a "$ksrc" "$tree"; }; } &&
+		rm -rf "$tree/tools/sched_ext" &&
 		cp -r "$ksrc/tools/sched_ext" "$tree/tools/sched_ext" &&
 		echo "$ksrc" > "$work/ksrc"
 fi

@@ -23,8 +23,16 @@ state() { cat /sys/kernel/sched_ext/state 2>/dev/null || echo none; }
 echo "run: kernel $(uname -r), $(nproc) CPUs, sched_ext state: $(state)"
 # the kernel log's length now: what this run adds follows it
 kmark=$(dmesg 2>/dev/null | wc -l) || kmark=0
-log=$(mktemp) err=$(mktemp)
-trap 'rm -f "$log" "$err"' EXIT
+log=$(mktemp) err=$(mktemp) pid=
+# a failure below must not leave the scheduler attached
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then
+		kill -INT "$pid"
+		wait "$pid" || true
+	fi
+	rm -f "$log" "$err"
+}
+trap cleanup EXIT
 # its output on the terminal, and in $log and $err for the summary
 "$prog" -i 1 > >(tee "$log") 2> >(tee "$err" >&2) &
 pid=$!

@@ -19,7 +19,10 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-out=$(readlink -f "${1:?usage: test.sh BUILD_DIR}")
+# checked here: without set -e, a failed $(...) would leave $out empty
+[ $# -eq 1 ] && [ -d "$1" ] ||
+	{ echo "usage: test.sh BUILD_DIR (a directory make has built)" >&2; exit 2; }
+out=$(readlink -f "$1")
 ksrc=${KSRC:-${SCX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scx_userland}/src/current}
 ci=${CI:-}
 pass=0 fail=0 skip=0
