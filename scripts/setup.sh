@@ -33,6 +33,10 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$CACHE"
+# One set-up at a time per cache: two at once (make test in two checkouts)
+# would download into the same directories and trust each other's halves.
+exec 9> "$CACHE/.lock"
+flock 9
 
 # ---- 1. host packages -------------------------------------------------------
 missing=$(for p in $HOST_PKGS; do
@@ -63,8 +67,15 @@ private_apt() {
 	cp "$dir/sources.sources" "$dir/parts/debian.sources"
 	local stamp="$dir/lists/.updated"
 	if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
-		apt-get "${APT_OPTS[@]}" update -qq || die "apt-get update for '$1' failed"
-		touch "$stamp"
+		if apt-get "${APT_OPTS[@]}" update -qq; then
+			touch "$stamp"
+		elif [ -e "$stamp" ]; then
+			# offline: the lists of the last update still name what the
+			# cache holds
+			say "warning: apt-get update for '$1' failed; using the lists of $(date -r "$stamp" +%F)"
+		else
+			die "apt-get update for '$1' failed"
+		fi
 	fi
 }
 
@@ -123,7 +134,8 @@ fi
 SDIR="$CACHE/src/linux-source-$series"
 if [ ! -e "$SDIR/.done" ]; then
 	say "fetching linux-source-$series (large, once)"
-	rm -rf "$SDIR"; mkdir -p "$CACHE/src/deb"
+	# a download an interrupted run left behind would be extracted too
+	rm -rf "$SDIR" "$CACHE/src/deb"; mkdir -p "$CACHE/src/deb"
 	(cd "$CACHE/src/deb" && apt-get "${APT_OPTS[@]}" download "linux-source-$series" >/dev/null) ||
 		die "download of linux-source-$series failed"
 	dpkg-deb -x "$CACHE"/src/deb/linux-source-"$series"_*.deb "$CACHE/src/deb/x"
