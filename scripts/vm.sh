@@ -115,12 +115,14 @@ else
 		--qemu-opts="-chardev file,id=klog,path=$out/vm-console.log"
 		--qemu-opts="-device virtio-serial-pci -device virtconsole,chardev=klog"
 		--qemu-opts=-nodefaults
-		--qemu-opts="-accel tcg,thread=$tcg"
 		${SCX_VM_QEMU_OPTS:+--qemu-opts="$SCX_VM_QEMU_OPTS"}
 		--append "console=hvc0 loglevel=7"
 		--append "modprobe.blacklist=kvm_amd,kvm_intel,ahci,iTCO_wdt,lpc_ich,i2c_i801,pcspkr"
 		--exec "$wrap")
-	[ "${SCX_VM_KVM:-0}" = 1 ] || run+=(--disable-kvm)
+	# With KVM, vng names the accelerator itself (-machine accel=kvm:tcg),
+	# and qemu refuses it next to an -accel of ours.
+	[ "${SCX_VM_KVM:-0}" = 1 ] ||
+		run+=(--disable-kvm --qemu-opts="-accel tcg,thread=$tcg")
 	# A throw-away overlay makes the current directory writable as well
 	# (stress-ng, for one, insists on it), unless vng already has one there.
 	if ! [[ $PWD =~ ^/(etc|lib|home|opt|srv|usr|var|tmp|mnt)(/|$) || $PWD = / ]] &&
