@@ -1176,6 +1176,15 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 {
 	u64 rounds = READ_ONCE(user_rounds), now = bpf_ktime_get_ns();
 
+	/*
+	 * Detached (ops.exit() ran), the timer fires on until user space is
+	 * done with its reports and frees the maps. Where the kfuncs act on
+	 * whichever scheduler is loaded (kernels without sub-schedulers, or
+	 * built without CONFIG_EXT_SUB_SCHED), it must not end the next
+	 * scheduler, nor move its tasks.
+	 */
+	if (READ_ONCE(uei.kind))
+		return 0;
 	if (rounds != last_rounds || !nr_user_waiting()) {
 		last_rounds = rounds;
 		progress_ns = now;
