@@ -857,9 +857,9 @@ static int write_out(const char *buf, size_t len)
 }
 
 /*
- * A stats line that could not be written counts as dropped. Why is said
- * once, on stderr: a stdout that fails (a full disk, a reader gone) fails
- * every line, and the scheduler runs on without its stats.
+ * A stats line that could not be written counts as dropped. The first
+ * failure says why on stderr, once: a stdout that fails (a full disk, a
+ * reader gone) fails every line, and the scheduler runs on without stats.
  */
 static void stats_write(const char *buf, size_t len)
 {
@@ -1023,7 +1023,7 @@ static int parse_uint(char opt, const char *s, unsigned int min,
 	unsigned long v;
 	char *end;
 
-	/* digits only: strtoul() would take " 5", "+5", and "-5" as huge */
+	/* digits only: strtoul() takes " 5" and "+5" as 5, "-5" as huge */
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || !isdigit((unsigned char)s[0]) || *end || v < min ||
