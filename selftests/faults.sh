@@ -350,7 +350,7 @@ probe_ms() {
 }
 
 # probes MS CMD...: while CMD succeeds, a probe (probe_ms) due every MS ms,
-# the first at PROBES_FROM (a time from now) if set, else now. Each counts
+# the first at PROBES_FROM (ms, as now sets NOW) if set, else now. Each counts
 # from when it was due, not from when the prober got to run: a prober kept
 # waiting itself shows as a slow probe, not as none. Times into PROBES, the
 # slowest, or the last wake-up's wait if longer, into WORST_MS.
