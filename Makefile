@@ -103,19 +103,31 @@ PROG := $(OUT)/scx_userland
 
 all: $(PROG)
 
-.PHONY: all setup run test bench decide-bench wakelat check clean sync-to-kernel help
+.PHONY: all setup run test bench decide-bench wakelat check clean sync-to-kernel help FORCE
 
 # setup.sh prints "KSRC=... KERNEL=..." as its last line, the rest to stderr.
+# run, test and bench check the set-up again (packages, a newer kernel):
+# should the kernel have moved, setup.mk changes, and make reads it anew,
+# so that the build and the VM use the same kernel.
+ifneq ($(filter run test bench,$(MAKECMDGOALS)),)
+$(SETUP_MK): FORCE
+endif
 $(SETUP_MK):
 	$(call msg,SETUP,$(SCX_CACHE))
 	$(Q)mkdir -p $(@D)
 	$(Q)$(SRCDIR)/scripts/setup.sh | tail -n 1 | \
 		sed 's/^KSRC=\([^ ]*\) KERNEL=\(.*\)/SETUP_KSRC := \1\nSETUP_KERNEL := \2/' > $@.tmp
-	$(Q)grep -q '^SETUP_KSRC := /' $@.tmp && mv $@.tmp $@
+	$(Q)grep -q '^SETUP_KSRC := /' $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-# Checks again what the first run set up: packages, a newer kernel.
+# Where setup.mk is not used (a kernel tree's KSRC, KERNEL= given), the
+# same checks for run, test and bench.
 setup:
+ifeq ($(NEED_SETUP),)
 	$(Q)$(SRCDIR)/scripts/setup.sh >/dev/null
+endif
+
+FORCE:
 
 $(OUT) $(OUT)/libbpf $(OUT)/bpftool $(INC):
 	$(Q)mkdir -p $@
