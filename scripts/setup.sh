@@ -49,18 +49,39 @@ if [ -n "$missing" ]; then
 fi
 
 # ---- private apt state for other suites -------------------------------------
+# mirror_stanza SUITES: the host's main Debian archive as a deb822 stanza
+# with SUITES in it: from debian.sources (the stanza whose suites name the
+# release itself, not -security), else from the first such "deb" line of
+# a one-line sources.list, as a system upgraded from Debian 12 keeps.
+mirror_stanza() {
+	local d822=/etc/apt/sources.list.d/debian.sources
+	local list=/etc/apt/sources.list uri
+
+	if [ -s "$d822" ]; then
+		awk -v suites="$1" '
+			BEGIN { RS = ""; ORS = "\n\n" }
+			/Suites:/ && !/-security/ { sub(/Suites:[^\n]*/, "Suites: " suites); print; found = 1; exit }
+			END { exit !found }
+		' "$d822" && return
+	fi
+	# deb [OPTIONS] URI SUITE COMPONENTS...
+	uri=$(awk '$1 == "deb" {
+			i = 2
+			if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+			if ($(i + 1) !~ /-(security|updates)$/) { print $i; exit }
+		}' "$list" 2> /dev/null)
+	[ -n "$uri" ] || return 1
+	printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n\n' \
+		"$uri" "$1" /usr/share/keyrings/debian-archive-keyring.gpg
+}
+
 # $1: space-separated suites. Sets APT_OPTS.
 private_apt() {
-	local dir="$CACHE/apt/${1// /_}" src
-	src=$(ls /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-	[ -n "$src" ] || die "no /etc/apt/sources.list.d/debian.sources to derive a mirror from"
+	local dir="$CACHE/apt/${1// /_}"
+
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/parts"
-	# Keep only the main archive stanza (the one whose suites name the release
-	# itself, not -security), and swap in the wanted suites.
-	awk -v suites="$1" '
-		BEGIN { RS = ""; ORS = "\n\n" }
-		/Suites:/ && !/-security/ { sub(/Suites:[^\n]*/, "Suites: " suites); print; exit }
-	' "$src" > "$dir/sources.sources"
+	mirror_stanza "$1" > "$dir/sources.sources" ||
+		die "no Debian archive in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list to derive a mirror from"
 	APT_OPTS=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$dir/parts"
 		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
 		-o "Dir::State::status=/var/lib/dpkg/status" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
