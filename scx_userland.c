@@ -1218,20 +1218,30 @@ static int wake_fd_add(int efd)
 }
 
 /*
- * SCX_OPS_ATTACH(), but a scheduler that another one beat to it while it
- * loaded (EBUSY) is refused as check_system() refuses one, in one line.
+ * SCX_OPS_ATTACH(), but each failure said in one line: a scheduler that
+ * another one beat to it while it loaded (EBUSY) is refused as
+ * check_system() refuses one.
  */
 static struct bpf_link *attach_ops(struct scx_userland *skel)
 {
 	struct bpf_link *link;
+	int err;
 
 	__SCX_OPS_DISABLE_AUTOATTACH(skel, userland_ops);
-	SCX_BUG_ON(scx_userland__attach(skel), "Failed to attach skel");
-	link = bpf_map__attach_struct_ops(skel->maps.userland_ops);
-	if (!link && errno == EBUSY && check_system())
+	err = scx_userland__attach(skel);
+	if (err) {
+		fprintf(stderr, "scx_userland: cannot attach its programs: %s\n",
+			strerror(-err));
 		return NULL;
-	SCX_BUG_ON(!link, "Failed to attach struct_ops");
-	return link;
+	}
+	link = bpf_map__attach_struct_ops(skel->maps.userland_ops);
+	if (link)
+		return link;
+	err = errno;
+	if (err != EBUSY || !check_system())
+		fprintf(stderr, "scx_userland: cannot attach: %s\n",
+			strerror(err));
+	return NULL;
 }
 
 /*
