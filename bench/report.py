@@ -5,12 +5,15 @@ bench/inside.sh measured and writes latest.md and latest.json, plus the
 data files bench/plot.gp draws from.
 
     report.py WORKDIR RESULTSDIR
+    report.py --from-json RESULTSDIR
 
 WORKDIR holds host.txt, queue.txt, decide.txt, vm/raw.txt, par.txt and
 icount.txt (key=value lines; par.txt: messaging with the vCPUs in
 parallel; icount.txt: messaging with time counted in instructions).
 Each goal is checked against the figure as measured: a figure that misses
-its goal says MISS, one that could not be measured says n/a.
+its goal says MISS, one that could not be measured says n/a. With
+--from-json, latest.md is written again from latest.json alone (its
+intervals computed anew from the runs it keeps).
 """
 import json
 import math
@@ -111,23 +114,39 @@ def growth(q, key="ns_per_op"):
     return div(q.get(100000, {}).get(key), q.get(1000, {}).get(key))
 
 
-def ratio_ci90(a, b):
+def ratio_ci90(a, b, rounds=None):
     """90% bootstrap interval of median(a) / median(b), each list of runs
-    resampled on its own; a fixed seed, so the same runs give the same
-    interval. None unless both have at least 3 runs, none failed."""
+    resampled on its own, by whole rounds: the runs of one round (in
+    order, as many in each) share a scheduler load and a stretch of the
+    host's time, and are not independent. A fixed seed, so the same runs
+    give the same interval. None unless both have at least 3 runs, none
+    failed."""
     if not all(len(x) >= 3 and all(isinstance(v, (int, float)) for v in x)
                for x in (a, b)):
         return None
+
+    def by_round(x):
+        n = len(x) // rounds if rounds and len(x) % rounds == 0 else 1
+        return [x[i:i + n] for i in range(0, len(x), n)]
+
+    def resample(g):
+        return statistics.median(
+            [v for r in rng.choices(g, k=len(g)) for v in r])
+
     rng = random.Random(1)
-    rs = sorted(div(statistics.median(rng.choices(a, k=len(a))),
-                    statistics.median(rng.choices(b, k=len(b)))) or 0
+    ga, gb = by_round(a), by_round(b)
+    rs = sorted(div(resample(ga), resample(gb)) or 0
                 for _ in range(RESAMPLES))
     return rs[int(0.05 * RESAMPLES)], rs[int(0.95 * RESAMPLES) - 1]
 
 
 def fmt_ci(c):
-    """" (lo-hi)" for an interval from ratio_ci90(), "" for none"""
-    return f" ({c[0]:.2f}-{c[1]:.2f})" if c else ""
+    """" (lo-hi)" for an interval from ratio_ci90(), "" for none; rounded
+    outwards, so that the printed interval holds the computed one"""
+    if not c:
+        return ""
+    return f" ({math.floor(c[0] * 100) / 100:.2f}-" \
+        f"{math.ceil(c[1] * 100) / 100:.2f})"
 
 
 def fmt(x, digits=2):
@@ -262,8 +281,14 @@ def msgcpu_per_task(runs, s):
 def runs_of(raw, prefix, suffix=""):
     """All runs in raw under prefix (with suffix), in order, "fail" for
     one that is not a number; and their median, None if any failed."""
-    vals = [num(raw[k]) for k in sorted(raw)
-            if k.startswith(prefix) and k.endswith(suffix)]
+    def order(k):
+        # SCHED.WHAT.ROUND.RUN: round 10 after round 9
+        return [(0, int(w), "") if w.isdigit() else (1, 0, w)
+                for w in k.split(".")]
+
+    vals = [num(raw[k]) for k in sorted(
+        (k for k in raw if k.startswith(prefix) and k.endswith(suffix)),
+        key=order)]
     ok = [v for v in vals if v is not None]
     med = statistics.median(ok) if ok and len(ok) == len(vals) else None
     return [v if v is not None else "fail" for v in vals], med
@@ -415,7 +440,76 @@ def helper_self(prof, kind):
                key[4:] not in SYSCALL_SYMS)
 
 
+# each ratio's runs: the key of its list in sched_results(), or a
+# cyclictest key ("p99_us", "msg_p99_us"...)
+RUN_KEYS = {"messaging": "messaging_runs_s",
+            "par_messaging": "par_messaging_runs_s",
+            "ic_messaging": "ic_messaging_runs_s",
+            "msgidle": "msgidle_runs", "par_msgidle": "par_msgidle_runs",
+            "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
+            "msgcpu": "msgcpu_runs_ms",
+            "msgcpu_task": "msgcpu_per_task_runs_us",
+            "par_msgcpu_task": "par_msgcpu_per_task_runs_us",
+            "ic_msgcpu_task": "ic_msgcpu_per_task_runs_us"}
+CYC_KEYS = {cyc_key(mix, k): (mix, k) for mix, _, _, _ in MIXES
+            for k in MIX_STATS}
+WORKLOAD_KEYS = ("messaging", "par_messaging", "ic_messaging", "msgidle",
+                 "par_msgidle", "pipe") + tuple(CYC_KEYS) + ("cpu",)
+
+
+def run_list(r, k):
+    """The runs of ratio key @k in one scheduler's sched_results() @r"""
+    if k in CYC_KEYS:
+        mix, stat = CYC_KEYS[k]
+        return cyc_of(r, mix).get(stat + "_runs", [])
+    return r.get(RUN_KEYS[k], [])
+
+
+def intervals(S, rounds):
+    """The 90% intervals of ours over the peer's and over EEVDF's, each
+    key's runs resampled by the rounds of its set (@rounds: by key
+    prefix, "par_", "ic_" or "")"""
+    def ci(k, other):
+        nr = rounds["par_" if k.startswith("par_") else
+                    "ic_" if k.startswith("ic_") else ""]
+        return ratio_ci90(run_list(S["ours"], k), run_list(S[other], k),
+                          int(nr) if nr else None)
+
+    return {
+        "ours_over_peer_ci90": {k: ci(k, "peer") for k in
+                                WORKLOAD_KEYS + ("msgcpu", "msgcpu_task",
+                                                 "par_msgcpu_task",
+                                                 "ic_msgcpu_task")},
+        "ours_over_eevdf_ci90": {k: ci(k, "eevdf") for k in WORKLOAD_KEYS},
+    }
+
+
+def from_json(res):
+    """report.py --from-json RESULTSDIR: latest.md again from latest.json,
+    its intervals computed anew from the runs it holds"""
+    path = os.path.join(res, "latest.json")
+    with open(path) as f:
+        doc = json.load(f)
+    # JSON keeps the task counts of the host benchmarks as strings
+    for part in doc["queue_ns_per_op"].values():
+        part.update({int(n): part.pop(n) for n in list(part)})
+    for what in ("ours", "tree", "ratio"):
+        part = doc["decide"].get(what) or {}
+        part.update({int(n): part.pop(n) for n in list(part)})
+    m = doc["meta"]
+    doc["ratios"].update(intervals(doc["schedulers"], {
+        "": m.get("rounds"), "par_": m.get("par_rounds_done"),
+        "ic_": m.get("ic_rounds_done")}))
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+    write_md(os.path.join(res, "latest.md"), doc)
+
+
 def main():
+    if sys.argv[1] == "--from-json":
+        from_json(sys.argv[2])
+        return
     work, res = sys.argv[1], sys.argv[2]
     host = read_kv(os.path.join(work, "host.txt"))
     raw = read_kv(os.path.join(work, "vm", "raw.txt"))
@@ -427,14 +521,10 @@ def main():
     # ours in full user mode (-f): its syscall window only
     S_full = sched_results(raw, par, ic, "oursf", work)
 
-    # the cyclictest keys: "p99_us" (CPU hogs), "msg_p99_us"...
-    cyc_keys = {cyc_key(mix, k): (mix, k) for mix, _, _, _ in MIXES
-                for k in MIX_STATS}
-
     def wl(s, key):
         r = S[s]
-        if key in cyc_keys:
-            mix, k = cyc_keys[key]
+        if key in CYC_KEYS:
+            mix, k = CYC_KEYS[key]
             return cyc_of(r, mix).get(k)
         if key == "messaging":
             return r["messaging_median_s"]
@@ -450,40 +540,17 @@ def main():
             return r["cpu_bogo_ops_s"]
         return None
 
-    keys = ("messaging", "par_messaging", "ic_messaging", "msgidle",
-            "par_msgidle", "pipe") + tuple(cyc_keys) + ("cpu",)
-    run_keys = {"messaging": "messaging_runs_s",
-                "par_messaging": "par_messaging_runs_s",
-                "ic_messaging": "ic_messaging_runs_s",
-                "msgidle": "msgidle_runs", "par_msgidle": "par_msgidle_runs",
-                "pipe": "pipe_runs_us_per_op", "cpu": "cpu_runs_bogo_ops_s",
-                "msgcpu": "msgcpu_runs_ms",
-                "msgcpu_task": "msgcpu_per_task_runs_us",
-                "par_msgcpu_task": "par_msgcpu_per_task_runs_us",
-                "ic_msgcpu_task": "ic_msgcpu_per_task_runs_us"}
-
-    def run_list(s, k):
-        r = S[s]
-        if k in cyc_keys:
-            mix, stat = cyc_keys[k]
-            return cyc_of(r, mix).get(stat + "_runs", [])
-        return r.get(run_keys[k], [])
-
+    keys = WORKLOAD_KEYS
     ratios = {
         "ours_over_peer": {k: div(wl("ours", k), wl("peer", k)) for k in keys},
-        "ours_over_peer_ci90": {k: ratio_ci90(run_list("ours", k),
-                                              run_list("peer", k))
-                                for k in list(keys) +
-                                ["msgcpu", "msgcpu_task",
-                                 "par_msgcpu_task", "ic_msgcpu_task"]},
         "ours_over_eevdf": {k: div(wl("ours", k), wl("eevdf", k))
                             for k in keys},
-        "ours_over_eevdf_ci90": {k: ratio_ci90(run_list("ours", k),
-                                               run_list("eevdf", k))
-                                 for k in keys},
         "peer_over_eevdf": {k: div(wl("peer", k), wl("eevdf", k))
                             for k in keys},
     }
+    ratios.update(intervals(S, {
+        "": num(raw.get("rounds")), "par_": num(par.get("rounds_done")),
+        "ic_": sum(k.startswith("round_done.") for k in ic)}))
 
     # ---- goals ----
     o, p = S["ours"], S["peer"]
@@ -814,7 +881,9 @@ def write_md(path, doc):
       "In "
       "brackets, the 90% bootstrap interval of ours/peer and of "
       "ours/EEVDF (each scheduler's runs resampled "
-      f"{RESAMPLES:,} times, a fixed seed): an interval that holds 1.00 "
+      f"{RESAMPLES:,} times by whole rounds, as the runs of one turn "
+      "share a load and a stretch of the host's time; a fixed seed; "
+      "bounds rounded outwards): an interval that holds 1.00 "
       "means these runs cannot tell the two apart. "
       "Samples over all runs (fewer: the threads woke less often): " +
       "; ".join(f"{tool(mix)} next to {words}, " +
