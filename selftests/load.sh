@@ -64,6 +64,9 @@ under_strace() {
 	wait_until 30 child_of "$tpid" || fail "no scx_userland under strace"
 	echo "$CHILD" >> "$TDIR/sched.pids"
 	wait_until 30 is_ours || fail "not enabled under strace"
+	# SIGINT once the loop has slept: attached_no_alloc()'s window ends
+	# there, and a SIGINT before it would stretch it past the detach
+	wait_until 10 strace_slept || fail "the loop never slept under strace"
 	kill -INT "$CHILD"
 	wait "$tpid" || fail "exited with $? under strace"
 	file_lines "$TDIR/strace.out"
@@ -106,6 +109,7 @@ attached_no_alloc() {
 }
 
 child_of() { CHILD=$(pgrep -P "$1"); }
+strace_slept() { grep -q 'epoll_wait(' "$TDIR/strace.out"; }
 stats_lines() { count_out 'stats *s: decided *'; [ "$N" -ge "$1" ]; }
 
 # stats_shape: every block of the text output starts with a "stats" line
