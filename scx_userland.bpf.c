@@ -251,10 +251,14 @@ static void cut_for_usersched(s32 cpu)
 	cut_slice(cpu);
 }
 
-/* @p, of ours, starts to run on this CPU, at the vtime it has reached. */
+/*
+ * @p, of ours, starts to run on its CPU, at the vtime it has reached. Its
+ * CPU, not the calling one: a change of a running task's nice or affinity
+ * stops and restarts it from the CPU that makes the change.
+ */
 static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
 {
-	u32 cpu = bpf_get_smp_processor_id();
+	s32 cpu = scx_bpf_task_cpu(p);
 	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 
 	if (!cr)
@@ -272,10 +276,10 @@ static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
 	cr->cut_pid = 0;
 }
 
-/* None of ours runs on this CPU now, and no cut slice is pending. */
-static void cpu_run_clear(void)
+/* None of ours runs on @p's CPU now, and no cut slice is pending. */
+static void cpu_run_clear(const struct task_struct *p)
 {
-	u32 cpu = bpf_get_smp_processor_id();
+	s32 cpu = scx_bpf_task_cpu(p);
 	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 
 	if (cr) {
@@ -1053,13 +1057,13 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 		usersched_waiting = false;
 		usersched_cut = false;
 		wakeup_sent = false;
-		if (READ_ONCE(pinned_wake_cpu) == bpf_get_smp_processor_id())
+		if (READ_ONCE(pinned_wake_cpu) == scx_bpf_task_cpu(p))
 			stat_inc(pinned_here);
 		WRITE_ONCE(pinned_wake_cpu, -1);
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {
-		cpu_run_clear();
+		cpu_run_clear(p);
 		return;
 	}
 	cpu_run_start(p, tctx);
@@ -1073,7 +1077,7 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 
 void BPF_STRUCT_OPS(userland_stopping, struct task_struct *p, bool runnable)
 {
-	u32 cpu = bpf_get_smp_processor_id();
+	s32 cpu = scx_bpf_task_cpu(p);
 	struct cpu_run *cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 
 	if (cr) {
