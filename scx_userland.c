@@ -952,7 +952,9 @@ static int stats_start(struct scx_userland *skel, pthread_t *thread)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* 64 KiB is ample; some architectures ask for more (arm64: 128 KiB) */
+	pthread_attr_setstacksize(&attr, max_t(size_t, 64 * 1024,
+					       PTHREAD_STACK_MIN));
 	err = pthread_create(thread, &attr, stats_main, skel);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
