@@ -1020,7 +1020,9 @@ def write_md(path, doc):
     a("")
     a("## Memory of the scheduler process")
     a("")
-    a("Each started fresh; VmHWM after is the peak over all workloads.")
+    a("Each started fresh; VmHWM, the largest VmRSS the process had, is "
+      "read after messaging ran in it (the syscall window and the profiled "
+      "run).")
     a("")
     a("| | Peer | Ours |")
     a("|---|---|---|")
@@ -1034,7 +1036,7 @@ def write_md(path, doc):
               f"{fmt(div(y, MIB), 1)} |")
     x = p["memory_kib"]["after_workloads"]["VmHWM"]
     y = o["memory_kib"]["after_workloads"]["VmHWM"]
-    a(f"| VmHWM after the workloads, MiB | {fmt(div(x, MIB), 1)} | "
+    a(f"| VmHWM after messaging, MiB | {fmt(div(x, MIB), 1)} | "
       f"{fmt(div(y, MIB), 1)} |")
     a("")
     a("## Kernel profile during messaging")
@@ -1221,7 +1223,7 @@ def write_decide_md(a, D):
     a("")
     a("| Queued tasks n | ours ns / decision | ours decisions/s "
       "| peer's path ns / decision | peer's path decisions/s "
-      "| ours / peer's | kernel ns ours / peer's |")
+      "| decisions/s ours / peer's | kernel ns ours / peer's |")
     a("|---|---|---|---|---|---|---|")
     o, t = D["ours"], D["tree"]
     for n in sorted(set(o) | set(t)):
