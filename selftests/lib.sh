@@ -591,7 +591,7 @@ main() {
 		read -r n to d <<< "$t"
 		i=$((i + 1))
 		TDIR=$LOGROOT/$(printf %02d "$i")-$n
-		FIFODIR=$RUNDIR/$n
+		FIFODIR=$RUNDIR/$(printf %02d "$i")-$n
 		mkdir -p "$TDIR" "$FIFODIR"
 		export TDIR FIFODIR
 		now
