@@ -1410,10 +1410,12 @@ int main(int argc, char **argv)
 		    __COMPAT_ENUM_OR_ZERO("scx_exit_kind", "SCX_EXIT_ERROR"))
 			ret = -1;
 		scx_userland__destroy(skel);
+		/* a signal that came during the reports ends it here */
+		restart = restart && !READ_ONCE(exit_req);
 		if (!ret && restart)
 			fprintf(stderr, "scx_userland: restarting\n");
 		report_deadline(false);
-	} while (!ret && restart && !READ_ONCE(exit_req));
+	} while (!ret && restart);
 
 	return ret < 0 ? 1 : 0;
 }

@@ -19,6 +19,7 @@ TESTS+=(
 	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
 	"stdout_exit  60 stdout on a full pipe nobody reads: SIGINT detaches, a second signal ends it"
 	"stdout_restart 150 stdout and stderr on a full pipe, cpu1 off/online: restarts within 30 s"
+	"stdout_restart_int 60 the same, cpu1 offline, SIGINT as a report blocks: exits, no restart"
 	"stdout_full  60 stdout on /dev/full: one line on stderr says why the stats are lost, exit 0"
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
@@ -327,6 +328,37 @@ t_stdout_restart_run() {
 }
 
 t_stdout_restart_cleanup() { t_hotplug_cleanup; }
+
+# stdout_restart_int -------------------------------------------------------
+# As stdout_restart, but SIGINT comes while a report of the attachment that
+# hotplug ended blocks on stdout: the signal ends it there. It exits 0 and
+# stays detached, and must not say it restarts.
+t_stdout_restart_int_setup() { t_hotplug_setup; }
+
+t_stdout_restart_int_run() {
+	local fifo=$FIFODIR/full fd rc
+
+	mkfifo "$fifo" || fail "mkfifo"
+	exec {fd}<> "$fifo"
+	timeout 2 cat /dev/zero > "$fifo"
+	SCHED_TO=$fifo sched_start -j -i 1
+	spins 2
+	cpu1_online 0
+	wait_until 10 wchan_is "$SCHED_PID" '*pipe_write' ||
+		fail "not blocked in a report's write after hotplug ($WCHAN)"
+	kill -INT "$SCHED_PID"
+	wait_until 10 none_alive "$SCHED_PID" ||
+		fail "still running 10 s after SIGINT"
+	wait "$SCHED_PID"; rc=$?
+	[ $rc -eq 0 ] || fail "exited with $rc after SIGINT"
+	is_state disabled || fail "state $STATE after it exited"
+	count_out 'scx_userland: restarting' "$SCHED_ERR"
+	[ "$N" -eq 0 ] || fail "said it restarts, and exited"
+	stop_all
+	exec {fd}<&-
+}
+
+t_stdout_restart_int_cleanup() { t_hotplug_cleanup; }
 
 # wchan_is PID GLOB: PID's main thread waits in a kernel function GLOB
 # matches (pipe_write, anon_pipe_write since 6.16)
