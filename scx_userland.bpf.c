@@ -1154,15 +1154,23 @@ static void recap_shared(void)
 	bpf_for_each(scx_dsq, p, SHARED_DSQ, SCX_DSQ_ITER_REV) {
 		if (++n > RECAP_SCAN)
 			break;
-		vtime = cap_lag(p->scx.dsq_vtime, waiting);
+		vtime = p->scx.dsq_vtime;
 		tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 		if (tctx && time_after(now, tctx->enq_ns + WAIT_MAX_NS) &&
 		    time_after(vtime, vtime_now)) {
 			stat_inc(lag_capped);
 			vtime = vtime_now;
+		} else {
+			vtime = cap_lag(vtime, waiting);
 		}
 		if (vtime == p->scx.dsq_vtime)
 			continue;
+		/*
+		 * As place() does: its decided vtime is the one it waits at,
+		 * which ops.running() makes vtime_now.
+		 */
+		if (tctx)
+			tctx->vtime = vtime;
 		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, vtime);
 		scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, SHARED_DSQ, 0);
 	}
