@@ -141,6 +141,9 @@ struct task_ctx {
 	bool	woken;		/* that enqueue was a wake-up */
 };
 
+/* where each task's sequence numbers start: see userland_init_task() */
+static u64 seq_base;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -1238,6 +1241,11 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init_task, struct task_struct *p,
 		scx_bpf_error("no task storage for %s[%d]", p->comm, p->pid);
 		return -ENOMEM;
 	}
+	/*
+	 * Sequence numbers from a base of its own: a decision still on its
+	 * way for a task that exited cannot match a new one given its pid.
+	 */
+	tctx->seq = __sync_fetch_and_add(&seq_base, 1ULL << 32);
 	return 0;
 }
 
