@@ -366,7 +366,7 @@ static bool run_round(struct scx_userland *skel, struct ring_buffer *rb,
 		vtime_now = vt;
 	consume(rb);
 #ifdef UL_ROUND_HOOK
-	UL_ROUND_HOOK();	/* selftests/scx_userland_faults.c */
+	UL_ROUND_HOOK(rb);	/* selftests/scx_userland_faults.c */
 #endif
 	dispatch_batch(urb);
 	/* what the heartbeat, the slice length and user_late() go by */
@@ -1302,8 +1302,11 @@ static int run(struct scx_userland *skel)
 		if (run_round(skel, rb, urb)) {
 			/* let the kernel drain the user ring and run them */
 			sched_yield();
-		} else {
-			/* the ring wakes us when it goes non-empty */
+		} else if (!UEI_EXITED(skel, uei)) {
+			/*
+			 * The ring wakes us when it goes non-empty; ops.exit()'s
+			 * wake-up, this round may have taken already.
+			 */
 			epoll_wait(efd, &ev, 1, -1);
 		}
 	}

@@ -16,6 +16,7 @@ TESTS+=(
 	"sigkill    120  kill -9 under load: disabled, the workload runs on and ends, reload works"
 	"hotplug    150  cpu1 offline/online while loaded: restarts or survives, then exits 0"
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
+	"exit_wakeup  90  the exit's wake-up taken by a round (fault build): restarts all the same"
 	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
 	"stdout_exit  60 stdout on a full pipe nobody reads: SIGINT detaches, a second signal ends it"
 	"stdout_restart 150 stdout and stderr on a full pipe, cpu1 off/online: restarts within 30 s"
@@ -125,6 +126,41 @@ cpu1_online() {
 	echo "$1" > $HP || fail "echo $1 > $HP"
 	[ "$1" = 1 ] && rm -f "$TDIR/offlined"
 }
+
+# exit_wakeup --------------------------------------------------------------
+# ops.exit() writes a record with no task to wake the loop, which may sleep
+# on the ring. A round takes that record itself when the exit comes between
+# the loop's test of it and the round; the loop must not then sleep on a
+# ring nothing writes to any more. The fault build's retake mode widens that
+# moment to the whole of each 500 ms round, which hogs keep going; cpu1 off
+# and online ends each attachment with a restart (see hotplug), which must
+# follow within 15 s.
+t_exit_wakeup_setup() {
+	t_hotplug_setup
+	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
+}
+
+t_exit_wakeup_run() {
+	local seq0 i
+
+	SCX=$SCX_FAULTS UL_FAULTS=retake sched_start -j -i 1
+	spins 2
+	for i in 0 1; do
+		enseq; seq0=$ENSEQ
+		cpu1_online $i
+		if ! wait_until 15 reenabled "$seq0"; then
+			state
+			fail "cpu1 online=$i: not enabled again 15 s later" \
+			     "(state $STATE)"
+		fi
+		tdiag "cpu1 online=$i: enabled again"
+	done
+	sched_check "after the restarts"
+	stop_all
+	sched_stop
+}
+
+t_exit_wakeup_cleanup() { t_hotplug_cleanup; }
 
 t_hotplug_cleanup() {
 	local v

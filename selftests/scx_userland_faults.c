@@ -9,7 +9,11 @@
  * UL_ABI, which must stop the scheduler with an error and its state dump.
  * With UL_FAULTS=slow, each round sleeps SLOW_ROUND_MS between taking the
  * records and deciding them: a scheduler as slow as it can be without the
- * heartbeat taking it for stopped (USERSCHED_STALL_NS, 800 ms).
+ * heartbeat taking it for stopped (USERSCHED_STALL_NS, 800 ms). With
+ * UL_FAULTS=retake, each round sleeps as long and then takes the records
+ * that came meanwhile too: what the loop finds after a round, such as
+ * ops.exit()'s wake-up, was taken by the round, as it can be in the
+ * moment between the loop's test of the exit and the round.
  * Without UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
@@ -18,24 +22,31 @@
 
 #define SLOW_ROUND_MS	500
 
+struct ring_buffer;
 struct user_ring_buffer;
 struct ul_dsp_rec;
 static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec);
-static void slow_round(void);
+static void slow_round(struct ring_buffer *rb);
 #define UL_FAULT_HOOK(urb, rec)	inject_fault(urb, rec)
-#define UL_ROUND_HOOK()		slow_round()
+#define UL_ROUND_HOOK(rb)	slow_round(rb)
 
 #include "scx_userland.c"
 
-static void slow_round(void)
+static void slow_round(struct ring_buffer *rb)
 {
 	static const struct timespec ts = {
 		.tv_nsec = SLOW_ROUND_MS * 1000000L,
 	};
 	const char *mode = getenv("UL_FAULTS");
 
-	if (mode && !strcmp(mode, "slow"))
+	if (!mode)
+		return;
+	if (!strcmp(mode, "slow")) {
 		nanosleep(&ts, NULL);
+	} else if (!strcmp(mode, "retake")) {
+		nanosleep(&ts, NULL);
+		consume(rb);
+	}
 }
 
 static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec)
@@ -45,7 +56,8 @@ static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec)
 	struct ul_dsp_rec *good;
 	unsigned long kind;
 
-	if (!mode || !strcmp(mode, "slow") || nr_decisions++ % 10)
+	if (!mode || (strcmp(mode, "mix") && strcmp(mode, "abi")) ||
+	    nr_decisions++ % 10)
 		return;
 	if (!strcmp(mode, "abi")) {
 		rec->abi = UL_ABI + 1;
