@@ -1117,8 +1117,19 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
  */
 static void on_signal(int sig)
 {
+	/* SIGALRM every 100 ms from then on: on_wake() */
+	static const struct itimerval every_100ms = {
+		.it_value.tv_usec = 100000,
+		.it_interval.tv_usec = 100000,
+	};
 	int saved = errno;
 
+	/*
+	 * A second one: the final report blocks on a stdout or stderr nobody
+	 * reads. This signal ends the write it finds, SIGALRM each one after.
+	 */
+	if (READ_ONCE(exit_req))
+		setitimer(ITIMER_REAL, &every_100ms, NULL);
 	WRITE_ONCE(exit_req, 1);
 	if (wake_fd >= 0)
 		eventfd_write(wake_fd, 1);

@@ -18,7 +18,7 @@ TESTS+=(
 	"stress_mix 150  stress-ng cpu+fork+pipe: still enabled, no error or stall in dmesg"
 	"exit_wakeup  90  the exit's wake-up taken by a round (fault build): restarts all the same"
 	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
-	"stdout_exit  60 stdout on a full pipe nobody reads: SIGINT detaches, a second signal ends it"
+	"stdout_exit  60 stdout, stderr on a full pipe: SIGINT detaches, a second signal ends it"
 	"stdout_restart 150 stdout and stderr on a full pipe, cpu1 off/online: restarts within 30 s"
 	"stdout_restart_int 60 the same, cpu1 offline, SIGINT as a report blocks: exits, no restart"
 	"stdout_full  60 stdout on /dev/full: one line on stderr says why the stats are lost, exit 0"
@@ -269,16 +269,17 @@ t_stdout_block_run() {
 }
 
 # stdout_exit --------------------------------------------------------------
-# Its stdout a full pipe that nobody reads: SIGINT detaches the scheduler at
-# once, and its final report then blocks; a second signal must end that
-# write, and the process, as it would end any other.
+# Its stdout and stderr a full pipe that nobody reads, as a terminal stopped
+# with Ctrl-S: SIGINT detaches the scheduler at once, and its final report
+# then blocks; a second signal must end that write, the exit line's on
+# stderr after it, and the process, as it would end any other.
 t_stdout_exit_run() {
 	local fifo=$FIFODIR/full fd
 
 	mkfifo "$fifo" || fail "mkfifo"
 	exec {fd}<> "$fifo"
 	timeout 2 cat /dev/zero > "$fifo"
-	SCHED_TO=$fifo sched_start -j -i 1
+	SCHED_TO=$fifo SCHED_ERR_TO=$fifo sched_start -j -i 1
 	kill -INT "$SCHED_PID"
 	wait_until 10 is_state disabled ||
 		fail "still $STATE 10 s after SIGINT with stdout blocked"
