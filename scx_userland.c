@@ -662,8 +662,8 @@ static int problem_fields(const struct ul_snap *cur, const struct ul_snap *prev,
  * Append @n fields, two spaces apart, to the line that began at
  * *@line_start; a field that would pass UL_TEXT_COLS starts a new line,
  * indented by two. In the stats block the 10 problem fields, each with
- * its number in at most 4 characters, fit in lines 2 and 3 even with
- * every counter at its limit (the tests check it).
+ * its number in at most 4 characters, fit in lines 2 to 4 (9 in lines 2
+ * and 3 with every wait at ">4.2s"; the tests check it).
  */
 static void out_flow(struct ul_out *o, size_t *line_start, char fields[][40],
 		     int n)
@@ -680,8 +680,8 @@ static void out_flow(struct ul_out *o, size_t *line_start, char fields[][40],
 }
 
 /*
- * The block printed every interval: at most 3 lines of at most
- * UL_TEXT_COLS columns. Rates and waits are over the interval from @prev
+ * The block printed every interval: 2 lines, and up to 4 with problems,
+ * of at most UL_TEXT_COLS columns. Rates and waits are over the interval from @prev
  * to @cur. Problem counters follow the waits, only when non-zero; the rate
  * of tasks placed while user space was late (!late) follows direct, also
  * only when non-zero:

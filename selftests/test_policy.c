@@ -845,6 +845,23 @@ static int test_text_block(void)
 	ok &= EXPECT(lines <= 3) & EXPECT(cols <= 100);
 	if (!ok || getenv("UL_SHOW"))
 		ksft_print_msg("got %d lines, %d columns:\n%s", lines, cols, buf);
+
+	/* every problem at its widest, 4 characters: a fourth line */
+	memset(&cur.k, 0, sizeof(cur.k));
+	memset(&cur.u, 0, sizeof(cur.u));
+	cur.u.wait_hist[UL_NR_WAIT_BUCKETS - 1] = 1;
+	cur.elapsed_ns = 1000000000ULL;
+	cur.cpu_ns = cur.elapsed_ns;
+	cur.k.enq_fallback = cur.k.stale = cur.k.not_queued = 9999;
+	cur.k.exited = cur.k.bad_rec = cur.k.bad_vtime = 9999;
+	cur.u.uring_full = cur.u.pool_full = cur.u.short_rec = 9999;
+	cur.dropped = 9999;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	lines = text_lines(buf, &cols);
+	ok &= EXPECT_EQ(lines, 4) & EXPECT(cols <= 100);
+	ok &= EXPECT(strstr(buf, "!fallback 9999/s") && strstr(buf, "!dropped 9999"));
+	if (!ok || getenv("UL_SHOW"))
+		ksft_print_msg("got %d lines, %d columns:\n%s", lines, cols, buf);
 	return result(ok);
 }
 
@@ -1045,7 +1062,7 @@ static const struct {
 	{ "options: -h", test_opts_help },
 	{ "wait histogram buckets", test_wait_hist },
 	{ "wait percentiles from the histogram, units", test_wait_pct },
-	{ "stats text block: 3 lines of 100 columns, problems if any", test_text_block },
+	{ "stats text block: 2-4 lines of 100 columns, problems if any", test_text_block },
 	{ "final report: totals, share, waits", test_final_report },
 	{ "JSON line: every field, percentiles, histogram", test_json },
 	{ "stats copies are taken between rounds", test_ustats_snapshot },
