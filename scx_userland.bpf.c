@@ -972,10 +972,13 @@ static long drain_one(struct bpf_dynptr *dynptr, struct drain_ctx *dctx)
 	return dctx->slots ? 0 : 1;
 }
 
-/* @prev, a task of ours other than the scheduler, may run on here. */
+/*
+ * @prev, a task of ours that user space places, may run on here: not the
+ * scheduler task, nor a kernel helper, whose vtime nothing keeps.
+ */
 static bool prev_runnable(const struct task_struct *prev)
 {
-	return prev && prev->pid != usersched_pid &&
+	return prev && prev->pid != usersched_pid && !is_kernel_helper(prev) &&
 	       (prev->scx.flags & SCX_TASK_QUEUED);
 }
 
