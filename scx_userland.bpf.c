@@ -1171,14 +1171,15 @@ static void recap_shared(void)
 		}
 		if (vtime == p->scx.dsq_vtime)
 			continue;
+		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, vtime);
 		/*
 		 * As place() does: its decided vtime is the one it waits at,
-		 * which ops.running() makes vtime_now.
+		 * which ops.running() makes vtime_now. Not moved (a CPU took
+		 * it meanwhile), it keeps the one it had.
 		 */
-		if (tctx)
+		if (scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, SHARED_DSQ, 0) &&
+		    tctx)
 			tctx->vtime = vtime;
-		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, vtime);
-		scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, SHARED_DSQ, 0);
 	}
 }
 
