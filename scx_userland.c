@@ -405,12 +405,17 @@ struct ul_snap {
 	struct ul_ustats	u;	/* user space's */
 	__u64			queued;	/* tasks held in user space */
 	__u64			dropped; /* stats lines not written in time */
-	__u64			elapsed_ns; /* since the scheduler was attached */
+	__u64			elapsed_ns; /* since it began to attach */
 	__u64			cpu_ns;	/* the process's CPU time since then */
 };
 
-static __u64 stats_t0_ns, stats_cpu0_ns;	/* set at attach */
-static struct ul_snap stats_first;	/* taken at attach */
+/*
+ * Set, and taken, just before the scheduler attaches (stats_start()): the
+ * kernel's set-up of every task, in the attach, counts in the first
+ * interval.
+ */
+static __u64 stats_t0_ns, stats_cpu0_ns;
+static struct ul_snap stats_first;
 static __u64 stats_dropped;	/* written by the stats thread only */
 static int stats_stop;		/* set by main() to end the stats thread */
 static int stats_done;		/* set by the stats thread as it ends */
