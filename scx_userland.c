@@ -466,7 +466,7 @@ static void read_ustats(struct ul_ustats *u, __u64 *queued)
 		}
 		/*
 		 * A round is running: it ends without waiting for anyone.
-		 * Back off, up to 10 ms: a slow round would otherwise wake
+		 * Back off, to 12.8 ms: a slow round would otherwise wake
 		 * this thread 20,000 times a second.
 		 */
 		nanosleep(&pause, NULL);
@@ -1265,7 +1265,8 @@ static struct bpf_link *attach_ops(struct scx_userland *skel)
 /*
  * One attachment of the scheduler, until a signal or an exit of the BPF
  * side. Returns 0; 1 if a signal came while it loaded: not attached; or
- * -1 if the rings could not be set up, or another scheduler attached.
+ * -1 if it could not set up (rings, eventfd, mlockall, the stats thread)
+ * or attach, said on stderr.
  */
 static int run(struct scx_userland *skel)
 {
