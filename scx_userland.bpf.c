@@ -871,9 +871,10 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 }
 
 /*
- * The kernel holds the drain's insertions until ops.dispatch() returns, out
- * of sight of scx_bpf_dsq_peek(): keep_prev() also compares the task that
- * may run on with the lowest vtime just decided that may run here.
+ * The kernel holds the drain's insertions until ops.dispatch() returns or
+ * moves a task to the local DSQ, out of sight of scx_bpf_dsq_peek() till
+ * then: keep_prev() also compares the task that may run on with the lowest
+ * vtime just decided that may run here.
  */
 static void note_here(const struct task_struct *p, u64 vtime,
 		      struct drain_ctx *dctx)
