@@ -685,11 +685,11 @@ static void out_flow(struct ul_out *o, size_t *line_start, char fields[][40],
 }
 
 /*
- * The block printed every interval: 2 lines, and up to 4 with problems,
- * of at most UL_TEXT_COLS columns. Rates and waits are over the interval from @prev
- * to @cur. Problem counters follow the waits, only when non-zero; the rate
- * of tasks placed while user space was late (!late) follows direct, also
- * only when non-zero:
+ * The block printed every interval: 2 lines, up to 4 with problems, of at
+ * most UL_TEXT_COLS columns. Rates and waits are over the interval from
+ * @prev to @cur. Problem counters follow the waits, only when non-zero; the
+ * rate of tasks placed while user space was late (!late) follows direct,
+ * also only when non-zero:
  *
  *   stats 12s: decided 1.2k/s  direct 567/s  queued 12  cpu 3.2%
  *     wait p50 128us  p99 8.2ms  max 33ms  !fallback 3/s  !stale 2
