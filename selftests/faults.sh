@@ -268,18 +268,23 @@ t_stdout_block_run() {
 	[ "$V" -gt 0 ] || fail "no stats line counted as dropped"
 }
 
+# full_pipe: a FIFO, $FIFO, whose pipe is full and which this shell holds
+# open ($FIFO_FD): a write to it blocks, as to a reader that went to sleep
+full_pipe() {
+	FIFO=$FIFODIR/full
+	mkfifo "$FIFO" || fail "mkfifo"
+	exec {FIFO_FD}<> "$FIFO"
+	timeout 2 cat /dev/zero > "$FIFO"
+}
+
 # stdout_exit --------------------------------------------------------------
 # Its stdout and stderr a full pipe that nobody reads, as a terminal stopped
 # with Ctrl-S: SIGINT detaches the scheduler at once, and its final report
 # then blocks; a second signal must end that write, the exit line's on
 # stderr after it, and the process, as it would end any other.
 t_stdout_exit_run() {
-	local fifo=$FIFODIR/full fd
-
-	mkfifo "$fifo" || fail "mkfifo"
-	exec {fd}<> "$fifo"
-	timeout 2 cat /dev/zero > "$fifo"
-	SCHED_TO=$fifo SCHED_ERR_TO=$fifo sched_start -j -i 1
+	full_pipe
+	SCHED_TO=$FIFO SCHED_ERR_TO=$FIFO sched_start -j -i 1
 	kill -INT "$SCHED_PID"
 	wait_until 10 is_state disabled ||
 		fail "still $STATE 10 s after SIGINT with stdout blocked"
@@ -288,7 +293,7 @@ t_stdout_exit_run() {
 	kill -TERM "$SCHED_PID"
 	wait_until 5 none_alive "$SCHED_PID" ||
 		fail "still blocked writing its final report 5 s after SIGTERM"
-	exec {fd}<&-
+	exec {FIFO_FD}<&-
 }
 
 # stdout_full --------------------------------------------------------------
@@ -330,12 +335,10 @@ stderr_has() { count_out "$1" "$SCHED_ERR"; [ "$N" -gt 0 ]; }
 t_stdout_restart_setup() { t_hotplug_setup; }
 
 t_stdout_restart_run() {
-	local fifo=$FIFODIR/full fd reader rc seq0 t0 i
+	local reader rc seq0 t0 i
 
-	mkfifo "$fifo" || fail "mkfifo"
-	exec {fd}<> "$fifo"
-	timeout 2 cat /dev/zero > "$fifo"
-	SCHED_TO=$fifo SCHED_ERR_TO=$fifo sched_start -j -i 1
+	full_pipe
+	SCHED_TO=$FIFO SCHED_ERR_TO=$FIFO sched_start -j -i 1
 	spins 2
 	for i in 0 1; do
 		enseq; seq0=$ENSEQ; now; t0=$NOW
@@ -350,7 +353,7 @@ t_stdout_restart_run() {
 		sched_check "after cpu1 online=$i"
 	done
 	stop_all
-	cat "$fifo" > "$TDIR/drained" &
+	cat "$FIFO" > "$TDIR/drained" &
 	reader=$!
 	kill -INT "$SCHED_PID"
 	wait_until 20 none_alive "$SCHED_PID" ||
@@ -361,7 +364,7 @@ t_stdout_restart_run() {
 	wait_until 10 grep -aq '^EXIT: unregistered from user space$' \
 		"$TDIR/drained" || fail "no clean exit line in the drained pipe"
 	kill "$reader"
-	exec {fd}<&-
+	exec {FIFO_FD}<&-
 }
 
 t_stdout_restart_cleanup() { t_hotplug_cleanup; }
@@ -373,12 +376,10 @@ t_stdout_restart_cleanup() { t_hotplug_cleanup; }
 t_stdout_restart_int_setup() { t_hotplug_setup; }
 
 t_stdout_restart_int_run() {
-	local fifo=$FIFODIR/full fd rc
+	local rc
 
-	mkfifo "$fifo" || fail "mkfifo"
-	exec {fd}<> "$fifo"
-	timeout 2 cat /dev/zero > "$fifo"
-	SCHED_TO=$fifo sched_start -j -i 1
+	full_pipe
+	SCHED_TO=$FIFO sched_start -j -i 1
 	spins 2
 	cpu1_online 0
 	wait_until 10 wchan_is "$SCHED_PID" '*pipe_write' ||
@@ -392,7 +393,7 @@ t_stdout_restart_int_run() {
 	count_out 'scx_userland: restarting' "$SCHED_ERR"
 	[ "$N" -eq 0 ] || fail "said it restarts, and exited"
 	stop_all
-	exec {fd}<&-
+	exec {FIFO_FD}<&-
 }
 
 t_stdout_restart_int_cleanup() { t_hotplug_cleanup; }
