@@ -1117,16 +1117,29 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 }
 
 /*
+ * The final report, or the reports before a restart, may block on a stdout
+ * or stderr nobody reads. Armed (@first_ms > 0), SIGALRM comes after
+ * @first_ms, then every 100 ms until disarmed (0): each ends the write it
+ * finds blocked (on_wake(), no SA_RESTART), and what was not written is
+ * lost, as stats lines are. Called from on_signal() too: setitimer() only.
+ */
+static void report_deadline(long first_ms)
+{
+	struct itimerval it = {
+		.it_value.tv_sec = first_ms / 1000,
+		.it_value.tv_usec = first_ms % 1000 * 1000,
+		.it_interval.tv_usec = first_ms ? 100000 : 0,
+	};
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
  * Also wake the loop: a signal that comes after its last test of exit_req
  * but before it sleeps would otherwise wait for the next record.
  */
 static void on_signal(int sig)
 {
-	/* SIGALRM every 100 ms from then on: on_wake() */
-	static const struct itimerval every_100ms = {
-		.it_value.tv_usec = 100000,
-		.it_interval.tv_usec = 100000,
-	};
 	int saved = errno;
 
 	/*
@@ -1134,7 +1147,7 @@ static void on_signal(int sig)
 	 * reads. This signal ends the write it finds, SIGALRM each one after.
 	 */
 	if (READ_ONCE(exit_req))
-		setitimer(ITIMER_REAL, &every_100ms, NULL);
+		report_deadline(100);
 	WRITE_ONCE(exit_req, 1);
 	if (wake_fd >= 0)
 		eventfd_write(wake_fd, 1);
@@ -1353,23 +1366,6 @@ static bool restart_asked(struct scx_userland *skel)
 	       UEI_ECODE_RESTART(skel->data->uei.exit_code);
 }
 
-/*
- * Before a restart, the reports of the attachment that ended may block on
- * a stdout or stderr nobody reads, and the scheduler must not stay
- * detached for that. Armed, SIGALRM comes after a second, then every 100
- * ms until disarmed: each ends the write it finds blocked (on_wake(), no
- * SA_RESTART), and what was not written is lost, as stats lines are.
- */
-static void report_deadline(bool arm)
-{
-	struct itimerval it = {
-		.it_value.tv_sec = arm ? 1 : 0,
-		.it_interval.tv_usec = arm ? 100000 : 0,
-	};
-
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
 int main(int argc, char **argv)
 {
 	static char err_buf[BUFSIZ];
@@ -1420,7 +1416,8 @@ int main(int argc, char **argv)
 		skel = open_and_load();
 		ret = run(skel);
 		restart = !ret && restart_asked(skel);
-		report_deadline(restart);
+		/* the restart must not wait long for a reader */
+		report_deadline(restart ? 1000 : 0);
 		/* not attached (a set-up error, said already): nothing to tell */
 		if (!ret)
 			print_final(skel);
@@ -1434,7 +1431,7 @@ int main(int argc, char **argv)
 		restart = restart && !READ_ONCE(exit_req);
 		if (!ret && restart)
 			fprintf(stderr, "scx_userland: restarting\n");
-		report_deadline(false);
+		report_deadline(0);
 	} while (!ret && restart);
 
 	return ret < 0 ? 1 : 0;
