@@ -1416,8 +1416,13 @@ int main(int argc, char **argv)
 		skel = open_and_load();
 		ret = run(skel);
 		restart = !ret && restart_asked(skel);
-		/* the restart must not wait long for a reader */
-		report_deadline(restart ? 1000 : 0);
+		/*
+		 * The restart must not wait long for a reader. Otherwise the
+		 * timer stays as it is: armed by a second signal, which may
+		 * have come already.
+		 */
+		if (restart)
+			report_deadline(1000);
 		/* not attached (a set-up error, said already): nothing to tell */
 		if (!ret)
 			print_final(skel);

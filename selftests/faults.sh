@@ -19,6 +19,7 @@ TESTS+=(
 	"exit_wakeup  90  the exit's wake-up taken by a round (fault build): restarts all the same"
 	"stdout_block 150 stdout on a full 4 KiB pipe, 2 hogs per CPU, 60 s: attached, all progress"
 	"stdout_exit  60 stdout, stderr on a full pipe: SIGINT detaches, a second signal ends it"
+	"stdout_twice 60 the same, SIGINT and SIGTERM at once, before the report: it ends"
 	"stdout_restart 150 stdout and stderr on a full pipe, cpu1 off/online: restarts within 30 s"
 	"stdout_restart_int 60 the same, cpu1 offline, SIGINT as a report blocks: exits, no restart"
 	"stdout_full  60 stdout on /dev/full: one line on stderr says why the stats are lost, exit 0"
@@ -293,6 +294,22 @@ t_stdout_exit_run() {
 	kill -TERM "$SCHED_PID"
 	wait_until 5 none_alive "$SCHED_PID" ||
 		fail "still blocked writing its final report 5 s after SIGTERM"
+	exec {FIFO_FD}<&-
+}
+
+# stdout_twice -------------------------------------------------------------
+# The same full pipe, and the second signal sent right after the first, so
+# that it comes while the scheduler detaches, before its final report: the
+# report and the exit line must end all the same, with no third signal.
+t_stdout_twice_run() {
+	full_pipe
+	SCHED_TO=$FIFO SCHED_ERR_TO=$FIFO sched_start -j -i 1
+	kill -INT "$SCHED_PID"
+	kill -TERM "$SCHED_PID"
+	wait_until 10 none_alive "$SCHED_PID" || {
+		wchan_is "$SCHED_PID" '*'
+		fail "still running, in $WCHAN, 10 s after SIGINT and SIGTERM"
+	}
 	exec {FIFO_FD}<&-
 }
 
