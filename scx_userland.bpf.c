@@ -255,6 +255,23 @@ static void cut_for_usersched(s32 cpu)
 }
 
 /*
+ * May the scheduler task run on @cpu? Not if the user keeps it off (taskset):
+ * a cut there would be lost, and usersched_cut would stop the cuts of the
+ * CPUs it may use until it next runs. Asked only before a cut.
+ */
+static bool usersched_may_run(s32 cpu)
+{
+	struct task_struct *p = bpf_task_from_pid(usersched_pid);
+	bool ok;
+
+	if (!p)
+		return false;
+	ok = bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+	bpf_task_release(p);
+	return ok;
+}
+
+/*
  * @p, of ours, starts to run on its CPU, at the vtime it has reached. Its
  * CPU, not the calling one: a change of a running task's nice or affinity
  * stops and restarts it from the CPU that makes the change.
@@ -581,7 +598,8 @@ static void hurry_usersched(const struct task_struct *p)
 	if (pinned)
 		WRITE_ONCE(pinned_wake_cpu, cpu);
 	if (usersched_waiting && !usersched_cut &&
-	    (pinned || cpu_ran_ns(cpu) >= SLICE_MIN_NS)) {
+	    (pinned || cpu_ran_ns(cpu) >= SLICE_MIN_NS) &&
+	    usersched_may_run(cpu)) {
 		cut_for_usersched(cpu);
 		stat_inc(preempts);
 	}
@@ -1110,7 +1128,7 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 	if (p->pid == usersched_pid)
 		return;
 	if (usersched_waiting && wakeup_sent && !usersched_cut &&
-	    cpu_ran_ns(cpu) >= SLICE_MIN_NS) {
+	    cpu_ran_ns(cpu) >= SLICE_MIN_NS && usersched_may_run(cpu)) {
 		cut_for_usersched(cpu);
 		stat_inc(tick_cuts);
 		return;

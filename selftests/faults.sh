@@ -30,6 +30,7 @@ TESTS+=(
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
+	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
 	"flood      900  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 3x, attached"
@@ -659,6 +660,45 @@ t_kthreads_run() {
 	[ "$V" -gt 0 ] || fail "no kthread enqueue was counted"
 	stop_all
 	sched_stop
+}
+
+# sched_pinned: the user may pin the scheduler (taskset), and it is cut
+# only a CPU it may run on. Pinned to the last CPU, with -f (each wake-up
+# decided in user space), slices of up to 200 ms (-s 1000000 and 2 hogs per
+# CPU), and a task pinned to CPU 0 that naps 10 ms 300 times: a CPU cut at
+# once, or at the next tick, brings the scheduler in for each wake-up; a
+# cut of CPU 0 would be lost and stop the others, and the scheduler would
+# wait for the last CPU's slice to end. At most one nap may last over 100
+# ms: none in three runs (the longest 32-36 ms), against 5 and 7 (the
+# longest 215 and 216 ms) when CPU 0 was cut for it.
+t_sched_pinned_run() {
+	local sp d n=0 max=0
+
+	sched_start -f -s 1000000 -j -i 0
+	pin $(($(nproc) - 1)) "$SCHED_PID"
+	spins $(($(nproc) * 2))
+	(
+		pin 0 "$BASHPID"
+		for ((i = 0; i < 300; i++)); do
+			now; d=$NOW
+			nap 0.01 || :
+			now; echo $((NOW - d))
+		done > "$TDIR/naps"
+	) &
+	sp=$!
+	wait_until 120 none_alive "$sp" || fail "the napper still runs after 120 s"
+	wait "$sp" || fail "the napper failed"
+	sched_check "after the naps"
+	stop_all
+	sched_stop
+	file_lines "$TDIR/naps"
+	for d in "${LINES[@]}"; do
+		[ "$d" -gt 100 ] && n=$((n + 1))
+		[ "$d" -gt $max ] && max=$d
+	done
+	tdiag "${#LINES[@]} naps: $n over 100 ms, the longest $max ms"
+	[ "${#LINES[@]}" -eq 300 ] || fail "${#LINES[@]} naps timed, not 300"
+	[ $n -le 1 ] || fail "$n naps over 100 ms: the scheduler waited for a slice end"
 }
 
 # bad_decisions: the fault build mixes corrupt decisions into the real
