@@ -1371,6 +1371,7 @@ int main(int argc, char **argv)
 	static char err_buf[BUFSIZ];
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction wake = { .sa_handler = on_wake };
+	sigset_t alarm_set;
 	struct scx_userland *skel;
 	bool restart;
 	int ret;
@@ -1410,10 +1411,19 @@ int main(int argc, char **argv)
 	/* a reader of our stats that goes away must not end the scheduler */
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGALRM, &wake, NULL);
+	sigemptyset(&alarm_set);
+	sigaddset(&alarm_set, SIGALRM);
 	do {
 		/* the BPF side's counters begin at zero too */
 		queue_reset();
+		/*
+		 * The verifier gives up on a pending signal, and libbpf retries
+		 * a few times only: SIGALRM, every 100 ms after a second
+		 * signal, waits until the load is done.
+		 */
+		pthread_sigmask(SIG_BLOCK, &alarm_set, NULL);
 		skel = open_and_load();
+		pthread_sigmask(SIG_UNBLOCK, &alarm_set, NULL);
 		ret = run(skel);
 		restart = !ret && restart_asked(skel);
 		/*
