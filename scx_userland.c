@@ -1402,6 +1402,10 @@ int main(int argc, char **argv)
 	 * No SA_RESTART: a second signal ends a write of the final report
 	 * blocked on a stdout nobody reads.
 	 */
+	sigemptyset(&sa.sa_mask);
+	/* one at a time: each must see whether the other came first */
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* Ctrl-Z would stop every task that waits for a decision with us. */
