@@ -277,15 +277,14 @@ static int on_enqueued(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Take as many records as the pool can hold; returns how many. */
-static int consume(struct ring_buffer *rb)
+/* Take as many records as the pool can hold. */
+static void consume(struct ring_buffer *rb)
 {
-	int n = nr_free ? ring_buffer__consume_n(rb, nr_free) : 0;
-
+	if (nr_free)
+		ring_buffer__consume_n(rb, nr_free);
 	/* Records the pool has no room for wait in the ring: late, not lost. */
 	if (!nr_free && ring__avail_data_size(ring_buffer__ring(rb, 0)))
 		ustats.pool_full++;
-	return n;
 }
 
 /* ---- user-space tree -> user ring buffer ---------------------------- */
@@ -416,7 +415,7 @@ struct ul_snap {
  */
 static __u64 stats_t0_ns, stats_cpu0_ns;
 static struct ul_snap stats_first;
-static __u64 stats_dropped;	/* written by the stats thread only */
+static __u64 stats_dropped;	/* the stats thread's while it runs */
 static int stats_stop;		/* set by main() to end the stats thread */
 static int stats_done;		/* set by the stats thread as it ends */
 
@@ -840,8 +839,8 @@ static int format_json(char *buf, size_t size, const struct ul_snap *s,
 
 /*
  * Write all of @buf to stdout: 0, or a negative errno. A signal may cut a
- * blocked write short (main() does so to end the stats thread); the rest is
- * then given up.
+ * blocked write short (stats_end() does so to end the stats thread); the
+ * rest is then given up.
  */
 static int write_out(const char *buf, size_t len)
 {
