@@ -1002,6 +1002,22 @@ static bool prev_runnable(const struct task_struct *prev)
 }
 
 /*
+ * @prev runs on with a new slice, noted in cpu_runs as if it had just
+ * started (ops.running() is not called), and vtime_now is what it has
+ * reached.
+ */
+static void renew_prev(struct task_struct *prev, struct task_ctx *tctx)
+{
+	u64 vtime = task_vtime(prev, tctx);
+
+	scx_bpf_task_set_slice(prev, task_slice(nr_waiting()));
+	cpu_run_start(prev, tctx);
+	if (time_after(vtime, vtime_now))
+		vtime_now = vtime;
+	stat_inc(kept);
+}
+
+/*
  * @prev's slice ended: it runs on, with a new slice, unless a decided task
  * is behind it in vtime. (Left to itself, the kernel gives the CPU to
  * whatever is decided, whatever its vtime, and renews the slice of @prev
@@ -1025,11 +1041,7 @@ static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 	head = __COMPAT_scx_bpf_dsq_peek(SHARED_DSQ);
 	if (head && time_before(head->scx.dsq_vtime, vtime))
 		return false;
-	scx_bpf_task_set_slice(prev, task_slice(nr_waiting()));
-	cpu_run_start(prev, tctx);
-	if (time_after(vtime, vtime_now))
-		vtime_now = vtime;
-	stat_inc(kept);
+	renew_prev(prev, tctx);
 	return true;
 }
 
@@ -1068,8 +1080,23 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	if (keep_prev(prev, &dctx) ||
 	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
 		return;
-	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0))
+	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
 		stat_inc(usersched_runs);
+		return;
+	}
+	/*
+	 * Nothing may run here but @prev: keep_prev() declined as a task
+	 * ahead of it may not (or another CPU took that task meanwhile). Left
+	 * so, the kernel would keep @prev with its default slice, out of
+	 * sight of cpu_runs; keep it as keep_prev() does.
+	 */
+	if (prev_runs) {
+		struct task_ctx *tctx;
+
+		tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
+		if (tctx)
+			renew_prev(prev, tctx);
+	}
 }
 
 /* ---- tasks on their CPUs -------------------------------------------- */

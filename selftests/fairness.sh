@@ -17,6 +17,7 @@ TESTS+=(
 	"weighted_late 90 the same, the hogs 2 s in the fair class first: ratio in [2.0, 4.5]"
 	"pinned      90  a hog pinned to each CPU and one unpinned: each >= 75% of the mean share"
 	"nice19      90  a nice 0 hog per CPU and a nice 19 one: it gets <= 5% of a CPU"
+	"keep_last   60  2 hogs on the last CPU, 1 free: the kernel never renews a slice of ours"
 )
 
 # progress -----------------------------------------------------------------
@@ -84,6 +85,46 @@ t_pinned_run() {
 	sched_stop
 	[ $((MIN * 4 * (ncpu + 1))) -ge $((3 * TOTAL)) ] ||
 		fail "a hog got $MIN ticks < 75% of the mean ($((TOTAL / (ncpu + 1))))"
+}
+
+# keep_last ----------------------------------------------------------------
+# Two hogs pinned to the last CPU and one free to run anywhere: the pinned
+# ones share a CPU, fall behind the free one in vtime, and lead SHARED_DSQ
+# whenever its slice ends elsewhere, where they may not run. Every slice of
+# ours is our own (task_slice(), noted in cpu_runs): when ops.dispatch()
+# finds nothing else for such a CPU, it renews the slice of the task there
+# itself. Had it left the CPU empty, the kernel would keep that task with
+# its default slice (20 ms, whatever -s and the crowd), out of sight of the
+# cuts, and count SCX_EV_DISPATCH_KEEP_LAST: which must not grow over 5 s.
+# 89 and 91 before the renewal, 0 and 0 with it (one boot, alternating).
+t_keep_last_run() {
+	local e0 ncpu
+
+	ncpu=$(nproc)
+	sched_start -j -i 1
+	sched_event SCX_EV_DISPATCH_KEEP_LAST; e0=$V
+	spins 3
+	pin $((ncpu - 1)) "${PIDS[0]}" "${PIDS[1]}"
+	nap 5
+	sched_event SCX_EV_DISPATCH_KEEP_LAST
+	tdiag "SCX_EV_DISPATCH_KEEP_LAST $e0 -> $V over 5 s"
+	sched_check "after the hogs ran"
+	stop_all
+	sched_stop
+	[ "$V" -eq "$e0" ] ||
+		fail "the kernel kept a task of ours $((V - e0)) times, default slice"
+}
+
+# sched_event NAME: the loaded scheduler's event counter NAME into V
+sched_event() {
+	local key val
+
+	V=
+	[ -r "$SX/root/events" ] || fail "no $SX/root/events"
+	while read -r key val; do
+		[ "$key" = "$1" ] && V=$val
+	done < "$SX/root/events"
+	[ -n "$V" ] || fail "no $1 in $SX/root/events"
 }
 
 # nice19 -------------------------------------------------------------------
