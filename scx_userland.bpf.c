@@ -255,20 +255,27 @@ static void cut_for_usersched(s32 cpu)
 }
 
 /*
- * May the scheduler task run on @cpu? Not if the user keeps it off (taskset):
- * a cut there would be lost, and usersched_cut would stop the cuts of the
- * CPUs it may use until it next runs. Asked only before a cut.
+ * @cpu if the scheduler task may run there, else the CPU whose runqueue holds
+ * it: the user may keep it off some CPUs (taskset), and a cut of one would
+ * be lost, with usersched_cut stopping the cuts of the others until it next
+ * runs. Asked only before a cut.
  */
-static bool usersched_may_run(s32 cpu)
+static s32 usersched_cpu_near(s32 cpu)
 {
 	struct task_struct *p = bpf_task_from_pid(usersched_pid);
-	bool ok;
 
 	if (!p)
-		return false;
-	ok = bpf_cpumask_test_cpu(cpu, p->cpus_ptr);
+		return cpu;
+	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		cpu = scx_bpf_task_cpu(p);
 	bpf_task_release(p);
-	return ok;
+	return cpu;
+}
+
+/* The scheduler task may run on @cpu (usersched_cpu_near()). */
+static bool usersched_may_run(s32 cpu)
+{
+	return usersched_cpu_near(cpu) == cpu;
 }
 
 /*
@@ -1262,7 +1269,8 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 	recap_shared();
 	if (usersched_waiting &&
 	    time_after(now, usersched_enq_ns + USERSCHED_WAIT_NS)) {
-		scx_bpf_kick_cpu(bpf_get_smp_processor_id(), SCX_KICK_PREEMPT);
+		scx_bpf_kick_cpu(usersched_cpu_near(bpf_get_smp_processor_id()),
+				 SCX_KICK_PREEMPT);
 		stat_inc(preempts);
 	}
 	bpf_timer_start(timer, HEARTBEAT_NS, 0);
