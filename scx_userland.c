@@ -277,14 +277,18 @@ static int on_enqueued(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Take as many records as the pool can hold. */
-static void consume(struct ring_buffer *rb)
+/*
+ * Take as many records as the pool can hold; returns how many, those with
+ * no task and short ones included (test_policy.c counts them).
+ */
+static int consume(struct ring_buffer *rb)
 {
-	if (nr_free)
-		ring_buffer__consume_n(rb, nr_free);
+	int n = nr_free ? ring_buffer__consume_n(rb, nr_free) : 0;
+
 	/* Records the pool has no room for wait in the ring: late, not lost. */
 	if (!nr_free && ring__avail_data_size(ring_buffer__ring(rb, 0)))
 		ustats.pool_full++;
+	return n;
 }
 
 /* ---- user-space tree -> user ring buffer ---------------------------- */
