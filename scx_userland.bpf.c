@@ -292,8 +292,11 @@ static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
 		return;
 	cr->vtime = task_vtime(p, tctx);
 	cr->start_ns = bpf_ktime_get_ns();
-	/* nvcsw counts the times it blocked: it slept since its last start */
-	if (p->nvcsw != tctx->nvcsw) {
+	/*
+	 * nvcsw counts the times it blocked: it slept since its last start,
+	 * or it is new (awake since it started, not since boot).
+	 */
+	if (p->nvcsw != tctx->nvcsw || !tctx->awake_ns) {
 		tctx->nvcsw = p->nvcsw;
 		tctx->awake_ns = cr->start_ns;
 	}
