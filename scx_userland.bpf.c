@@ -814,6 +814,7 @@ struct drain_ctx {
 	bool	cpu_free;	/* this CPU takes a task from SHARED_DSQ */
 	bool	prev_runs;	/* prev_runnable(): keep_prev() will ask */
 	bool	here;		/* here_vtime is set */
+	s32	cpu;		/* the CPU to dispatch for */
 };
 
 /*
@@ -866,7 +867,7 @@ static void kick_idle_left(u32 n)
 static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 			      struct drain_ctx *dctx)
 {
-	s32 cpu, this_cpu = bpf_get_smp_processor_id(), target = -1;
+	s32 cpu, this_cpu = dctx->cpu, target = -1;
 	s64 lead, max_lead = WAKE_LEAD_NS;
 	u64 now = bpf_ktime_get_ns();
 	struct cpu_run *cr;
@@ -910,7 +911,7 @@ static void note_here(const struct task_struct *p, u64 vtime,
 	if (!dctx->prev_runs ||
 	    (dctx->here && !time_before(vtime, dctx->here_vtime)))
 		return;
-	if (bpf_cpumask_test_cpu(bpf_get_smp_processor_id(), p->cpus_ptr)) {
+	if (bpf_cpumask_test_cpu(dctx->cpu, p->cpus_ptr)) {
 		dctx->here = true;
 		dctx->here_vtime = vtime;
 	}
@@ -1040,7 +1041,8 @@ static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 	struct task_ctx *tctx;
 	u64 vtime;
 
-	if (!dctx->prev_runs)
+	/* prev_runs implies @prev, which the verifier cannot always see */
+	if (!dctx->prev_runs || !prev)
 		return false;
 	tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
 	if (!tctx)
@@ -1067,6 +1069,7 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		.slots = scx_bpf_dispatch_nr_slots(),
 		.cpu_free = !prev_runs,
 		.prev_runs = prev_runs,
+		.cpu = cpu,
 	};
 
 	/*
@@ -1100,7 +1103,7 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	 * so, the kernel would keep @prev with its default slice, out of
 	 * sight of cpu_runs; keep it as keep_prev() does.
 	 */
-	if (prev_runs) {
+	if (prev_runs && prev) {
 		struct task_ctx *tctx;
 
 		tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
