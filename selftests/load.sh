@@ -14,7 +14,7 @@
 TESTS+=(
 	"load        90  loads as userland; SIGINT: exit 0, stats, final report, whole stderr lines; no mmap once attached"
 	"bad_input   90  bad options, not root, no memory to lock, second instance: one-line error, nothing attached"
-	"load_signal 60  SIGINT while it loads: exit 0, nothing attached"
+	"load_signal 60  SIGINT while it loads: exit 0, nothing attached, stderr empty"
 	"load_twice  60  SIGINT and SIGTERM while it loads: exit 0, nothing attached, stderr empty"
 	"load_race   60  two instances at once: the second to attach refused in one line"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
@@ -136,42 +136,31 @@ stats_shape() {
 # SIGINT once its handler is in, while the BPF programs load and before it
 # attaches (the load takes 0.5-1.5 s in the VM): it must not attach just
 # to detach again, moving every task in and out of sched_ext; exit 0.
-t_load_signal_run() {
-	local pid rc seq0
-
-	enseq; seq0=$ENSEQ
-	"$SCX" -i 0 > "$TDIR/out" 2> "$TDIR/err" &
-	pid=$!
-	wait_until 20 catches_sigint "$pid" || fail "no SIGINT handler in 20 s"
-	kill -INT "$pid"
-	wait_until 30 none_alive "$pid" || fail "still running 30 s after SIGINT"
-	wait "$pid"; rc=$?
-	enseq
-	tdiag "exit $rc, enable_seq $seq0 -> $ENSEQ"
-	[ "$ENSEQ" = "$seq0" ] || fail "attached after a SIGINT during its load"
-	[ $rc -eq 0 ] || fail "exit status $rc"
-}
+t_load_signal_run() { signal_load INT; }
 
 # load_twice ---------------------------------------------------------------
 # The same with a second signal, which arms SIGALRM every 100 ms (for a
 # final report that blocks): the verifier gives up whenever a signal is
 # pending, and a program that takes it longer than that to check would
 # fail every retry. The load must end as after one signal.
-t_load_twice_run() {
-	local pid rc seq0
+t_load_twice_run() { signal_load INT TERM; }
+
+# signal_load SIG...: send the signals SIG... to the scheduler as it loads:
+# exit 0, nothing attached, nothing on stderr
+signal_load() {
+	local pid rc seq0 sig
 
 	enseq; seq0=$ENSEQ
 	"$SCX" -i 0 > "$TDIR/out" 2> "$TDIR/err" &
 	pid=$!
 	wait_until 20 catches_sigint "$pid" || fail "no SIGINT handler in 20 s"
-	kill -INT "$pid"
-	kill -TERM "$pid"
-	wait_until 30 none_alive "$pid" || fail "still running 30 s after two signals"
+	for sig; do kill -"$sig" "$pid"; done
+	wait_until 30 none_alive "$pid" || fail "still running 30 s after $* during its load"
 	wait "$pid"; rc=$?
 	enseq
 	file_lines "$TDIR/err"
 	tdiag "exit $rc, enable_seq $seq0 -> $ENSEQ, ${#LINES[@]} lines on stderr"
-	[ "$ENSEQ" = "$seq0" ] || fail "attached after two signals during its load"
+	[ "$ENSEQ" = "$seq0" ] || fail "attached after $* during its load"
 	[ ${#LINES[@]} -eq 0 ] || { tail_diag "$TDIR/err" 3; fail "stderr not empty"; }
 	[ $rc -eq 0 ] || fail "exit status $rc"
 }
