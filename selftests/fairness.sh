@@ -102,29 +102,17 @@ t_keep_last_run() {
 
 	ncpu=$(nproc)
 	sched_start -j -i 1
-	sched_event SCX_EV_DISPATCH_KEEP_LAST; e0=$V
+	file_field "$SX/root/events" SCX_EV_DISPATCH_KEEP_LAST; e0=$V
 	spins 3
 	pin $((ncpu - 1)) "${PIDS[0]}" "${PIDS[1]}"
 	nap 5
-	sched_event SCX_EV_DISPATCH_KEEP_LAST
+	file_field "$SX/root/events" SCX_EV_DISPATCH_KEEP_LAST
 	tdiag "SCX_EV_DISPATCH_KEEP_LAST $e0 -> $V over 5 s"
 	sched_check "after the hogs ran"
 	stop_all
 	sched_stop
 	[ "$V" -eq "$e0" ] ||
 		fail "the kernel kept a task of ours $((V - e0)) times, default slice"
-}
-
-# sched_event NAME: the loaded scheduler's event counter NAME into V
-sched_event() {
-	local key val
-
-	V=
-	[ -r "$SX/root/events" ] || fail "no $SX/root/events"
-	while read -r key val; do
-		[ "$key" = "$1" ] && V=$val
-	done < "$SX/root/events"
-	[ -n "$V" ] || fail "no $1 in $SX/root/events"
 }
 
 # nice19 -------------------------------------------------------------------

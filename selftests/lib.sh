@@ -143,6 +143,19 @@ file_lines() {
 	[ -r "$1" ] && mapfile -t LINES < "$1"
 }
 
+# file_field FILE KEY: the value after KEY on its line of FILE ("KEY VALUE"
+# lines, as /proc/stat or a status file) into V; fail if there is none
+file_field() {
+	local k v
+
+	V=
+	[ -r "$1" ] || fail "no $1"
+	while read -r k v; do
+		[ "$k" = "$2" ] && { V=$v; return 0; }
+	done < "$1"
+	fail "no $2 in $1"
+}
+
 # tail_diag FILE [N]: the last N lines of FILE as diagnostics
 tail_diag() {
 	local i start

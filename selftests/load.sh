@@ -407,15 +407,7 @@ t_quiet_run() {
 }
 
 # vcsw TID: voluntary context switches of thread TID into V
-vcsw() {
-	local k v
-
-	V=
-	while read -r k v; do
-		[ "$k" = voluntary_ctxt_switches: ] && V=$v
-	done < "/proc/$1/task/$1/status"
-	[ -n "$V" ] || fail "no voluntary_ctxt_switches for $1"
-}
+vcsw() { file_field "/proc/$1/task/$1/status" voluntary_ctxt_switches:; }
 
 # run ----------------------------------------------------------------------
 # What `make run` does once inside a sched_ext kernel (scripts/run.sh

@@ -32,14 +32,7 @@ t_fork_storm_setup() {
 }
 
 # forks: tasks created since boot into FORKS
-forks() {
-	local k v
-
-	while read -r k v; do
-		[ "$k" = processes ] && { FORKS=$v; return 0; }
-	done < /proc/stat
-	fail "no processes line in /proc/stat"
-}
+forks() { file_field /proc/stat processes; FORKS=$V; }
 
 # runs LINE: direct + enq_usersched + dispatched + enq_fallback + late of a
 # stats line into RUNS
