@@ -44,7 +44,8 @@ char _license[] SEC("license") = "GPL";
  * may be replaced; user space replaces it through the skeleton.
  */
 const u64 slice_ns __weak = 20 * 1000 * 1000;
-const u32 nr_cpus __weak = 1;
+const u32 nr_cpus __weak = 1;	/* possible CPUs: IDs 0 to nr_cpus - 1 */
+const u32 nr_online __weak = 1;	/* online at load; hotplug reloads us */
 const bool full_user __weak;	/* -f: no shortcut past user space */
 
 /*
@@ -421,7 +422,7 @@ static u64 nr_waiting(void)
  */
 static u64 task_slice(u64 waiting)
 {
-	u64 slice = SLICE_ROUND_NS * nr_cpus / waiting;
+	u64 slice = SLICE_ROUND_NS * nr_online / waiting;
 
 	if (slice > slice_ns)
 		slice = slice_ns;
@@ -441,7 +442,7 @@ static bool usersched_due(void)
 {
 	u64 wait = slice_ns < USERSCHED_WAIT_NS ? slice_ns : USERSCHED_WAIT_NS;
 
-	return usersched_cut || nr_ready() < (s32)nr_cpus ||
+	return usersched_cut || nr_ready() < (s32)nr_online ||
 	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + wait);
 }
 
@@ -470,13 +471,13 @@ static bool nothing_waits(void)
 
 /*
  * A task ahead of vtime_now by L waits while vtime_now advances by L, about
- * L * @waiting / nr_cpus: a task that ran a long slice before a crowd
+ * L * @waiting / nr_online: a task that ran a long slice before a crowd
  * arrived would wait for minutes. Cap L so that the wait stays near
  * WAIT_MAX_NS.
  */
 static u64 cap_lag(u64 vtime, u64 waiting)
 {
-	u64 lag_max = WAIT_MAX_NS * nr_cpus / waiting;
+	u64 lag_max = WAIT_MAX_NS * nr_online / waiting;
 
 	if (time_after(vtime, vtime_now + lag_max)) {
 		stat_inc(lag_capped);

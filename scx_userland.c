@@ -51,6 +51,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1200,6 +1201,8 @@ static struct scx_userland *open_and_load(void)
 	skel = SCX_OPS_OPEN(userland_ops, scx_userland);
 	skel->rodata->slice_ns = opts.slice_us * 1000ULL;
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus();
+	/* a hotplug since SCX_OPS_OPEN() read hotplug_seq reloads us too */
+	skel->rodata->nr_online = get_nprocs();
 	skel->rodata->full_user = opts.full_user;
 	if (opts.partial)
 		skel->struct_ops.userland_ops->flags |= SCX_OPS_SWITCH_PARTIAL;

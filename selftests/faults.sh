@@ -28,6 +28,7 @@ TESTS+=(
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
 	"timens      60  in a time namespace 1000 s ahead: decides, its waits measured right, exits 0"
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
+	"slice_online 90 cpu1 off line, -s 1000000, 10 hogs: slices of 500 ms * CPUs online / 10"
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
 	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
@@ -606,6 +607,47 @@ t_slice_bound_run() {
 	sched_check
 	stop_all
 	sched_stop
+}
+
+# slice_online: slices are shared out among the CPUs on line, not the
+# possible ones: with cpu1 off line, 10 hogs on the CPUs left and -s as long
+# as it goes, a slice is SLICE_ROUND_NS (500 ms) * CPUs / 10 at most. The
+# hogs' mean run (schedstat: runtime over runs) must not exceed it; the
+# scheduler task's own cuts only make it shorter.
+t_slice_online_setup() { t_hotplug_setup; }
+t_slice_online_cleanup() { t_hotplug_cleanup; }
+
+t_slice_online_run() {
+	local ncpu bound
+
+	cpu1_online 0
+	ncpu=$(nproc)
+	sched_start -s 1000000 -i 1
+	spins 10
+	nap 2
+	hogs_runs; local ns0=$V runs0=$N
+	nap 10
+	hogs_runs
+	stop_all
+	sched_stop
+	cpu1_online 1
+	bound=$((500 * ncpu / 10))
+	tdiag "10 hogs on $ncpu CPUs: $(((V - ns0) / 1000000)) ms in" \
+	      "$((N - runs0)) runs, $(((V - ns0) / (N - runs0) / 1000)) us" \
+	      "each; bound $bound ms"
+	[ $(((V - ns0) / (N - runs0))) -le $((bound * 1000000)) ] ||
+		fail "the hogs ran $(((V - ns0) / (N - runs0) / 1000)) us a slice"
+}
+
+# hogs_runs: the PIDS' runtime in ns into V, their runs on a CPU into N
+hogs_runs() {
+	local p ns runs
+
+	V=0 N=0
+	for p in "${PIDS[@]}"; do
+		read -r ns _ runs < "/proc/$p/schedstat" || fail "hog $p vanished"
+		V=$((V + ns)) N=$((N + runs))
+	done
 }
 
 # weight_bound: a nice -20 hog on every CPU (weight 8668) and a nice 19 one
