@@ -711,34 +711,40 @@ static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 	return true;
 }
 
+/*
+ * The scheduler task @p waits in USERSCHED_DSQ, which ops.dispatch() looks
+ * at first once it is due. With no CPU idle, it waits for a running task's
+ * slice to end, and so does every task waiting for a decision. That is
+ * worth a preemption for a task that woke up only: a new task, or one
+ * whose slice ended, waits for the next CPU that comes by (usersched_due()),
+ * as it would wait for its turn anyway; and a thread that creates thousands
+ * is not cut at each. An idle CPU elsewhere is not taken when it is wanted
+ * here.
+ */
+static void enqueue_usersched(struct task_struct *p, u64 enq_flags)
+{
+	s32 cpu;
+
+	usersched_enq_ns = bpf_ktime_get_ns();
+	usersched_waiting = true;
+	scx_bpf_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
+	stat_inc(enq_usersched);
+	if (!wakeup_sent ||
+	    (!usersched_wanted_here(p) && kick_idle_cpu(p->cpus_ptr)))
+		return;
+	cpu = usersched_cpu(p, enq_flags);
+	if (cpu >= 0) {
+		cut_for_usersched(cpu);
+		stat_inc(preempts);
+	}
+}
+
 void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct task_ctx *tctx;
 
 	if (p->pid == usersched_pid) {
-		s32 cpu;
-
-		usersched_enq_ns = bpf_ktime_get_ns();
-		usersched_waiting = true;
-		scx_bpf_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
-		stat_inc(enq_usersched);
-		/*
-		 * With no CPU idle, it waits for a running task's slice to
-		 * end, and so does every task waiting for a decision. That is
-		 * worth a preemption for a task that woke up only: a new task,
-		 * or one whose slice ended, waits for the next CPU that comes
-		 * by (usersched_due()), as it would wait for its turn anyway;
-		 * and a thread that creates thousands is not cut at each. An
-		 * idle CPU elsewhere is not taken when it is wanted here.
-		 */
-		if (!wakeup_sent ||
-		    (!usersched_wanted_here(p) && kick_idle_cpu(p->cpus_ptr)))
-			return;
-		cpu = usersched_cpu(p, enq_flags);
-		if (cpu >= 0) {
-			cut_for_usersched(cpu);
-			stat_inc(preempts);
-		}
+		enqueue_usersched(p, enq_flags);
 		return;
 	}
 

@@ -1372,11 +1372,33 @@ static bool restart_asked(struct scx_userland *skel)
 	       UEI_ECODE_RESTART(skel->data->uei.exit_code);
 }
 
+/*
+ * No SA_RESTART: a second signal ends a write of the final report blocked
+ * on a stdout nobody reads.
+ */
+static void set_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction wake = { .sa_handler = on_wake };
+
+	sigemptyset(&sa.sa_mask);
+	/* one at a time: each must see whether the other came first */
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Ctrl-Z would stop every task that waits for a decision with us. */
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	/* a reader of our stats that goes away must not end the scheduler */
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGALRM, &wake, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static char err_buf[BUFSIZ];
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct sigaction wake = { .sa_handler = on_wake };
 	sigset_t alarm_set;
 	struct scx_userland *skel;
 	bool restart;
@@ -1403,24 +1425,7 @@ int main(int argc, char **argv)
 	if (check_system())
 		return 1;
 	read_timens_offset();
-
-	/*
-	 * No SA_RESTART: a second signal ends a write of the final report
-	 * blocked on a stdout nobody reads.
-	 */
-	sigemptyset(&sa.sa_mask);
-	/* one at a time: each must see whether the other came first */
-	sigaddset(&sa.sa_mask, SIGINT);
-	sigaddset(&sa.sa_mask, SIGTERM);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* Ctrl-Z would stop every task that waits for a decision with us. */
-	signal(SIGTSTP, SIG_IGN);
-	signal(SIGTTIN, SIG_IGN);
-	signal(SIGTTOU, SIG_IGN);
-	/* a reader of our stats that goes away must not end the scheduler */
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGALRM, &wake, NULL);
+	set_signals();
 	sigemptyset(&alarm_set);
 	sigaddset(&alarm_set, SIGALRM);
 	do {
