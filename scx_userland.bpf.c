@@ -712,13 +712,13 @@ static bool place_pinned(struct task_struct *p, struct task_ctx *tctx,
 }
 
 /*
- * The scheduler task @p waits in USERSCHED_DSQ, which ops.dispatch() looks
- * at first once it is due. With no CPU idle, it waits for a running task's
- * slice to end, and so does every task waiting for a decision. That is
- * worth a preemption for a task that woke up only: a new task, or one
- * whose slice ended, waits for the next CPU that comes by (usersched_due()),
- * as it would wait for its turn anyway; and a thread that creates thousands
- * is not cut at each. An idle CPU elsewhere is not taken when it is wanted
+ * The scheduler task @p waits in USERSCHED_DSQ, taken ahead of decided tasks
+ * once it is due (usersched_due()). With no CPU idle, it waits for a
+ * running task's slice to end, and so does every task waiting for a
+ * decision. That is worth a preemption for a task that woke up only: a new
+ * task, or one whose slice ended, waits for the next CPU that comes by, as
+ * it would wait for its turn anyway; and a thread that creates thousands is
+ * not cut at each. An idle CPU elsewhere is not taken when it is wanted
  * here.
  */
 static void enqueue_usersched(struct task_struct *p, u64 enq_flags)

@@ -618,25 +618,25 @@ t_slice_online_setup() { t_hotplug_setup; }
 t_slice_online_cleanup() { t_hotplug_cleanup; }
 
 t_slice_online_run() {
-	local ncpu bound
+	local ncpu bound ns0 runs0 mean
 
 	cpu1_online 0
 	ncpu=$(nproc)
 	sched_start -s 1000000 -i 1
 	spins 10
 	nap 2
-	hogs_runs; local ns0=$V runs0=$N
+	hogs_runs; ns0=$V runs0=$N
 	nap 10
 	hogs_runs
 	stop_all
 	sched_stop
 	cpu1_online 1
+	[ $N -gt "$runs0" ] || fail "the hogs did not run"
+	mean=$(((V - ns0) / (N - runs0) / 1000))
 	bound=$((500 * ncpu / 10))
 	tdiag "10 hogs on $ncpu CPUs: $(((V - ns0) / 1000000)) ms in" \
-	      "$((N - runs0)) runs, $(((V - ns0) / (N - runs0) / 1000)) us" \
-	      "each; bound $bound ms"
-	[ $(((V - ns0) / (N - runs0))) -le $((bound * 1000000)) ] ||
-		fail "the hogs ran $(((V - ns0) / (N - runs0) / 1000)) us a slice"
+	      "$((N - runs0)) runs, $mean us each; bound $bound ms"
+	[ $mean -le $((bound * 1000)) ] || fail "the hogs ran $mean us a slice"
 }
 
 # hogs_runs: the PIDS' runtime in ns into V, their runs on a CPU into N
