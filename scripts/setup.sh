@@ -101,12 +101,21 @@ private_apt() {
 }
 
 # ---- 2. virtme-ng -----------------------------------------------------------
-if ! command -v vng >/dev/null; then
+# A failed install leaves vng on disk, unpacked but not configured.
+vng_ok() {
+	command -v vng >/dev/null &&
+		! dpkg-query -W -f='${Status}\n' virtme-ng 2>/dev/null | grep -qv ' installed$'
+}
+if ! vng_ok; then
 	private_apt "trixie"
 	say "installing virtme-ng from trixie"
 	tmp=$(mktemp -d)
 	(cd "$tmp" && apt-get "${APT_OPTS[@]}" download virtme-ng >/dev/null)
-	dpkg -i "$tmp"/virtme-ng_*.deb >/dev/null || die "dpkg -i virtme-ng failed"
+	# apt-get, not dpkg -i: what it depends on and the host lacks comes
+	# from the host's own archive, not only what HOST_PKGS names
+	chmod 755 "$tmp"
+	apt-get install -y -qq -f --no-install-recommends "$tmp"/virtme-ng_*.deb \
+		>/dev/null || die "installing virtme-ng failed"
 	rm -rf "$tmp"
 fi
 
