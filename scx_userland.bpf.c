@@ -1036,17 +1036,47 @@ static void renew_prev(struct task_struct *prev, struct task_ctx *tctx)
 }
 
 /*
+ * Tasks pinned to a busy CPU fall behind the others in vtime and lead
+ * SHARED_DSQ, where another CPU may not take them: skip up to HERE_SCAN.
+ */
+#define HERE_SCAN	8
+
+/*
+ * Into @vtime, the lowest vtime in SHARED_DSQ of a task that may run on
+ * @cpu, the one scx_bpf_dsq_move_to_local() would take there; or, past
+ * HERE_SCAN tasks that may not, the last one's, below any that may. False
+ * if no task there may run on @cpu.
+ */
+static bool first_vtime_here(s32 cpu, u64 *vtime)
+{
+	struct task_struct *p = __COMPAT_scx_bpf_dsq_peek(SHARED_DSQ);
+	int n = 0;
+
+	if (!p)
+		return false;
+	if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr)) {
+		*vtime = p->scx.dsq_vtime;
+		return true;
+	}
+	bpf_for_each(scx_dsq, p, SHARED_DSQ, 0) {
+		*vtime = p->scx.dsq_vtime;
+		if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr) || ++n >= HERE_SCAN)
+			return true;
+	}
+	return false;
+}
+
+/*
  * @prev's slice ended: it runs on, with a new slice, unless a decided task
- * is behind it in vtime. (Left to itself, the kernel gives the CPU to
- * whatever is decided, whatever its vtime, and renews the slice of @prev
- * when nothing is.) It makes vtime_now what @prev has reached, as if it
- * had just started to run.
+ * that may run here is behind it in vtime. (Left to itself, the kernel
+ * gives the CPU to whatever is decided, whatever its vtime, and renews the
+ * slice of @prev when nothing is.) It makes vtime_now what @prev has
+ * reached, as if it had just started to run.
  */
 static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 {
-	struct task_struct *head;
 	struct task_ctx *tctx;
-	u64 vtime;
+	u64 vtime, first;
 
 	/* prev_runs implies @prev, which the verifier cannot always see */
 	if (!dctx->prev_runs || !prev)
@@ -1057,8 +1087,7 @@ static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 	vtime = task_vtime(prev, tctx);
 	if (dctx->here && time_before(dctx->here_vtime, vtime))
 		return false;
-	head = __COMPAT_scx_bpf_dsq_peek(SHARED_DSQ);
-	if (head && time_before(head->scx.dsq_vtime, vtime))
+	if (first_vtime_here(dctx->cpu, &first) && time_before(first, vtime))
 		return false;
 	renew_prev(prev, tctx);
 	return true;
