@@ -1037,14 +1037,15 @@ static void renew_prev(struct task_struct *prev, struct task_ctx *tctx)
 
 /*
  * Tasks pinned to a busy CPU fall behind the others in vtime and lead
- * SHARED_DSQ, where another CPU may not take them: skip up to HERE_SCAN.
+ * SHARED_DSQ, where another CPU may not take them: look at HERE_SCAN tasks
+ * at most for one that may.
  */
 #define HERE_SCAN	8
 
 /*
  * Into @vtime, the lowest vtime in SHARED_DSQ of a task that may run on
- * @cpu, the one scx_bpf_dsq_move_to_local() would take there; or, past
- * HERE_SCAN tasks that may not, the last one's, below any that may. False
+ * @cpu, the one scx_bpf_dsq_move_to_local() would take there; or, when the
+ * first HERE_SCAN may not, the last one's, not above any that may. False
  * if no task there may run on @cpu.
  */
 static bool first_vtime_here(s32 cpu, u64 *vtime)
@@ -1068,10 +1069,11 @@ static bool first_vtime_here(s32 cpu, u64 *vtime)
 
 /*
  * @prev's slice ended: it runs on, with a new slice, unless a decided task
- * that may run here is behind it in vtime. (Left to itself, the kernel
- * gives the CPU to whatever is decided, whatever its vtime, and renews the
- * slice of @prev when nothing is.) It makes vtime_now what @prev has
- * reached, as if it had just started to run.
+ * that may run here is behind it in vtime, or may be, past what
+ * first_vtime_here() looks at. (Left to itself, the kernel gives the CPU
+ * to whatever is decided, whatever its vtime, and renews the slice of
+ * @prev when nothing is.) It makes vtime_now what @prev has reached, as if
+ * it had just started to run.
  */
 static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 {
@@ -1134,10 +1136,11 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 	}
 	/*
-	 * Nothing may run here but @prev: keep_prev() declined as a task
-	 * ahead of it may not (or another CPU took that task meanwhile). Left
-	 * so, the kernel would keep @prev with its default slice, out of
-	 * sight of cpu_runs; keep it as keep_prev() does.
+	 * Nothing may run here but @prev: keep_prev() declined for a task
+	 * another CPU took meanwhile, or as the first HERE_SCAN tasks in
+	 * SHARED_DSQ may not run here, and none after them may. Left so, the
+	 * kernel would keep @prev with its default slice, out of sight of
+	 * cpu_runs; keep it as keep_prev() does.
 	 */
 	if (prev_runs && prev) {
 		struct task_ctx *tctx;

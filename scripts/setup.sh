@@ -112,10 +112,13 @@ if ! vng_ok; then
 	tmp=$(mktemp -d)
 	(cd "$tmp" && apt-get "${APT_OPTS[@]}" download virtme-ng >/dev/null)
 	# apt-get, not dpkg -i: what it depends on and the host lacks comes
-	# from the host's own archive, not only what HOST_PKGS names
+	# from the host's own archive, not only what HOST_PKGS names. -f
+	# completes a half install; --no-remove: it may not remove anything
+	# to do so. (chmod: apt's _apt user reads the .deb.)
 	chmod 755 "$tmp"
-	apt-get install -y -qq -f --no-install-recommends "$tmp"/virtme-ng_*.deb \
-		>/dev/null || die "installing virtme-ng failed"
+	apt-get update -qq
+	apt-get install -y -qq -f --no-remove --no-install-recommends \
+		"$tmp"/virtme-ng_*.deb >/dev/null || die "installing virtme-ng failed"
 	rm -rf "$tmp"
 fi
 
