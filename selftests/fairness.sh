@@ -123,27 +123,40 @@ t_keep_last_run() {
 # most 5% of one CPU (EEVDF gives it about 1.5%), each nice 0 hog at least
 # 80%. Before keep_prev() it got 48%: a slice that ended went to whatever
 # was decided, and was renewed when nothing was.
-t_nice19_run() {
-	local ncpu cpu_ticks i
+t_nice19_run() { nice19_hogs 0 5; }
+
+# nice19_hogs PINNED BOUND: PINNED hogs (0 or 2) pinned to CPU 0, a nice 0
+# hog for each CPU left, and a nice 19 one free too: over 6 s it must get
+# at most BOUND% of a CPU, each nice 0 hog at least 80%, and the pinned
+# ones together 80% of CPU 0.
+nice19_hogs() {
+	local pinned=$1 bound=$2 ncpu free light cpu_ticks i sum=0 what=
 
 	ncpu=$(nproc)
+	free=$((pinned ? ncpu - 1 : ncpu))
+	light=$((pinned + free))
 	sched_start -j -i 1
-	spins $((ncpu + 1))
-	renice -n 19 -p "${PIDS[ncpu]}" > /dev/null || fail "renice"
+	spins $((light + 1))
+	[ "$pinned" -eq 0 ] || pin 0 "${PIDS[@]:0:pinned}"
+	renice -n 19 -p "${PIDS[light]}" > /dev/null || fail "renice"
 	nap 1
 	measure 6 "${PIDS[@]}"
 	sched_check "after the hogs ran"
 	stop_all
 	sched_stop
 	cpu_ticks=$((ELAPSED_MS * TCK / 1000))
-	tdiag "ticks nice 0: ${DELTA[*]:0:ncpu}; nice 19: ${DELTA[ncpu]}" \
-	      "(one CPU: $cpu_ticks)"
-	[ $((DELTA[ncpu] * 100)) -le $((5 * cpu_ticks)) ] ||
-		fail "the nice 19 hog got $((DELTA[ncpu] * 100 / cpu_ticks))% of a CPU"
-	for ((i = 0; i < ncpu; i++)); do
+	[ "$pinned" -eq 0 ] || what="pinned: ${DELTA[*]:0:pinned}; "
+	tdiag "ticks ${what}nice 0: ${DELTA[*]:pinned:free};" \
+	      "nice 19: ${DELTA[light]} (one CPU: $cpu_ticks)"
+	[ $((DELTA[light] * 100)) -le $((bound * cpu_ticks)) ] ||
+		fail "the nice 19 hog got $((DELTA[light] * 100 / cpu_ticks))% of a CPU"
+	for ((i = pinned; i < light; i++)); do
 		[ $((DELTA[i] * 100)) -ge $((80 * cpu_ticks)) ] ||
 			fail "nice 0 hog $i got $((DELTA[i] * 100 / cpu_ticks))% of a CPU"
 	done
+	for ((i = 0; i < pinned; i++)); do sum=$((sum + DELTA[i])); done
+	[ "$pinned" -eq 0 ] || [ $((sum * 100)) -ge $((80 * cpu_ticks)) ] ||
+		fail "the pinned hogs got $((sum * 100 / cpu_ticks))% of CPU 0"
 }
 
 # nice19_pinned -------------------------------------------------------------
@@ -161,32 +174,7 @@ t_nice19_pinned_setup() {
 	[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs, have $(nproc)"
 }
 
-t_nice19_pinned_run() {
-	local ncpu cpu_ticks i light
-
-	ncpu=$(nproc)
-	light=$((ncpu + 1))
-	sched_start -j -i 1
-	spins $((ncpu + 2))
-	pin 0 "${PIDS[0]}" "${PIDS[1]}"
-	renice -n 19 -p "${PIDS[light]}" > /dev/null || fail "renice"
-	nap 1
-	measure 6 "${PIDS[@]}"
-	sched_check "after the hogs ran"
-	stop_all
-	sched_stop
-	cpu_ticks=$((ELAPSED_MS * TCK / 1000))
-	tdiag "ticks pinned: ${DELTA[*]:0:2}; nice 0: ${DELTA[*]:2:ncpu-1};" \
-	      "nice 19: ${DELTA[light]} (one CPU: $cpu_ticks)"
-	[ $((DELTA[light] * 100)) -le $((10 * cpu_ticks)) ] ||
-		fail "the nice 19 hog got $((DELTA[light] * 100 / cpu_ticks))% of a CPU"
-	for ((i = 2; i <= ncpu; i++)); do
-		[ $((DELTA[i] * 100)) -ge $((80 * cpu_ticks)) ] ||
-			fail "nice 0 hog $i got $((DELTA[i] * 100 / cpu_ticks))% of a CPU"
-	done
-	[ $(((DELTA[0] + DELTA[1]) * 100)) -ge $((80 * cpu_ticks)) ] ||
-		fail "the pinned hogs got $(((DELTA[0] + DELTA[1]) * 100 / cpu_ticks))% of CPU 0"
-}
+t_nice19_pinned_run() { nice19_hogs 2 10; }
 
 # on its own; vm_tests.sh sources this file for its tests only
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
