@@ -16,10 +16,10 @@
  *
  * SHARED_DSQ is a vtime queue: decisions of many batches wait there
  * together, and the order must hold across them. It also decides who keeps
- * a CPU: a task whose slice ends runs on unless a decided task is behind it
- * (keep_prev()), and a woken task cuts the slice of one far ahead of it
- * (preempt_for_woken()). ops.running() keeps vtime_now, from which user
- * space places waking tasks.
+ * a CPU: a task whose slice ends runs on unless a decided task that may run
+ * there is behind it (keep_prev()), and a woken task cuts the slice of one
+ * far ahead of it (preempt_for_woken()). ops.running() keeps vtime_now,
+ * from which user space places waking tasks.
  *
  * A decision for a task that left our custody meanwhile (dequeued, exited,
  * enqueued again: a per-task sequence number tells) is counted, dropped. The
