@@ -45,6 +45,7 @@ done)
 if [ -n "$missing" ]; then
 	say "installing host packages:" $missing
 	apt-get update -qq
+	updated=1
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
@@ -116,7 +117,7 @@ if ! vng_ok; then
 	# completes a half install; --no-remove: it may not remove anything
 	# to do so. (chmod: apt's _apt user reads the .deb.)
 	chmod 755 "$tmp"
-	apt-get update -qq
+	[ -n "${updated:-}" ] || apt-get update -qq
 	apt-get install -y -qq -f --no-remove --no-install-recommends \
 		"$tmp"/virtme-ng_*.deb >/dev/null || die "installing virtme-ng failed"
 	rm -rf "$tmp"
