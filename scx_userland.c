@@ -419,12 +419,21 @@ struct ul_snap {
  * interval.
  */
 static __u64 stats_t0_ns, stats_cpu0_ns;
-static struct ul_snap stats_first;
+/*
+ * The last snapshot: stats_start()'s, then each one the stats thread
+ * takes. The next starts as a copy of it, whose counters a failed read
+ * leaves as they were (read_kstats()).
+ */
+static struct ul_snap stats_last;
 static __u64 stats_dropped;	/* the stats thread's while it runs */
 static int stats_stop;		/* set by main() to end the stats thread */
 static int stats_done;		/* set by the stats thread as it ends */
 
-/* The BPF side's counters: the sum of every CPU's copy. */
+/*
+ * The BPF side's counters: the sum of every CPU's copy. A read that fails
+ * (the kernel allocates for it) leaves *@sum as it was: the interval shows
+ * no change rather than counts gone back.
+ */
 static void read_kstats(struct scx_userland *skel, struct ul_stats *sum)
 {
 	static struct ul_stats *percpu;
@@ -432,7 +441,6 @@ static void read_kstats(struct scx_userland *skel, struct ul_stats *sum)
 	__u32 zero = 0;
 	int cpu, i;
 
-	memset(sum, 0, sizeof(*sum));
 	if (!percpu) {
 		nr = libbpf_num_possible_cpus();
 		percpu = calloc(nr > 0 ? nr : 1, sizeof(*percpu));
@@ -441,6 +449,7 @@ static void read_kstats(struct scx_userland *skel, struct ul_stats *sum)
 	    bpf_map__lookup_elem(skel->maps.stats, &zero, sizeof(zero), percpu,
 				 nr * sizeof(*percpu), 0))
 		return;
+	memset(sum, 0, sizeof(*sum));
 	for (cpu = 0; cpu < nr; cpu++)
 		for (i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
 			((__u64 *)sum)[i] += ((__u64 *)&percpu[cpu])[i];
@@ -891,13 +900,12 @@ static void *stats_main(void *arg)
 {
 	const __u64 step = opts.interval * 1000000000ULL;
 	struct scx_userland *skel = arg;
-	struct ul_snap prev, cur;
+	struct ul_snap cur = stats_last;
 	char buf[UL_LINE_MAX];
 	struct timespec ts;
 	__u64 next, now, missed;
 	int len;
 
-	prev = stats_first;
 	next = stats_t0_ns + step;
 	while (!READ_ONCE(stats_stop)) {
 		ts.tv_sec = next / 1000000000ULL;
@@ -908,9 +916,9 @@ static void *stats_main(void *arg)
 		if (opts.json)
 			len = format_json(buf, sizeof(buf), &cur, false);
 		else
-			len = format_text(buf, sizeof(buf), &cur, &prev);
+			len = format_text(buf, sizeof(buf), &cur, &stats_last);
 		stats_write(buf, len);
-		prev = cur;
+		stats_last = cur;
 
 		/* the lines due while the write blocked are not written */
 		next += step;
@@ -950,7 +958,8 @@ static int stats_start(struct scx_userland *skel, pthread_t *thread)
 	WRITE_ONCE(stats_stop, 0);
 	WRITE_ONCE(stats_done, 0);
 	/* here, so that read_kstats() allocates its buffer in this thread */
-	take_snap(skel, &stats_first);
+	memset(&stats_last, 0, sizeof(stats_last));
+	take_snap(skel, &stats_last);
 	if (!opts.interval)
 		return 0;
 
@@ -993,7 +1002,7 @@ static void stats_end(pthread_t thread)
 /* The last record, after the scheduler was detached: nothing moves now. */
 static void print_final(struct scx_userland *skel)
 {
-	struct ul_snap s;
+	struct ul_snap s = stats_last;
 	char buf[UL_LINE_MAX];
 	int len;
 
