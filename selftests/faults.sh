@@ -30,7 +30,7 @@ TESTS+=(
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
 	"slice_online 90 cpu1 off line, -s 1000000, 10 hogs: slices of 500 ms * CPUs online / 10"
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
-	"kthreads    60  per-CPU kthreads and kswapd never wait for user space: counted"
+	"kthreads    60  per-CPU kthreads never wait for user space: counted, and run within 400 ms with it stopped"
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
@@ -686,9 +686,18 @@ t_weight_bound_run() {
 	[ $maxgap -le 10000 ] || fail "the nice 19 hog waited $maxgap ms"
 }
 
-# kthreads: kernel work on every CPU under hogs; none of it in user space
+# kthreads: kernel work on every CPU under hogs; none of it in user space.
+# Counted, and timed with user space stopped: a SCHED_FIFO task, which we
+# do not schedule, stops the scheduler process, writes vm.stat_refresh,
+# which queues work on every CPU's kworker (schedule_on_each_cpu()) and
+# returns once all of it ran, and lets the scheduler go on. Each kworker
+# waits for the slice of the hog on its CPU (20 ms at most): the write must
+# take at most 400 ms, and we must still be attached as it returns. Had
+# the kworkers gone to user space, they would wait until the heartbeat
+# took the CPUs back, 800 ms into the stop.
 t_kthreads_run() {
-	local n
+	local n rt=$TDIR/rt
+	local -a r
 
 	sched_start -j -i 1
 	spins $(($(nproc) * 2))
@@ -700,6 +709,36 @@ t_kthreads_run() {
 	jget "$V" kthread
 	tdiag "kthread $V"
 	[ "$V" -gt 0 ] || fail "no kthread enqueue was counted"
+
+	mkfifo "$FIFODIR/rt_ready" "$FIFODIR/rt_gate" || fail "mkfifo"
+	exec {n}<>"$FIFODIR/rt_ready"
+	# shellcheck disable=SC2016 # expanded by the SCHED_FIFO bash
+	chrt -f 50 bash -c '
+		printf x > "$1"
+		read -r _ < "$2"
+		kill -STOP "$5"
+		a=${EPOCHREALTIME/./}
+		echo 1 > /proc/sys/vm/stat_refresh
+		b=${EPOCHREALTIME/./}
+		read -r s < "$4/state"; read -r o < "$4/root/ops"
+		kill -CONT "$5"
+		echo "$(((10#$b - 10#$a) / 1000)) $s $o" > "$3"' \
+		_ "$FIFODIR/rt_ready" "$FIFODIR/rt_gate" "$rt" "$SX" \
+		"$SCHED_PID" &
+	PIDS+=($!)
+	read -r -N 1 -t 60 -u "$n" _ ||
+		fail "the SCHED_FIFO writer did not start"
+	exec {n}<&-
+	echo go > "$FIFODIR/rt_gate"
+	wait_until 30 none_alive "${PIDS[-1]}" ||
+		fail "the SCHED_FIFO writer still runs after 30 s"
+	[ -s "$rt" ] || fail "the SCHED_FIFO writer failed"
+	read -r -a r < "$rt"
+	tdiag "every CPU's kworker ran in ${r[0]} ms; the scheduler: ${r[*]:1}"
+	[ "${r[*]:1}" = "enabled userland" ] ||
+		fail "the scheduler was not attached as the write returned"
+	[ "${r[0]}" -le 400 ] || fail "the kworkers waited ${r[0]} ms"
+	wait_until 20 is_ours || fail "not attached 20 s after SIGCONT"
 	stop_all
 	sched_stop
 }
