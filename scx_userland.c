@@ -1451,11 +1451,13 @@ int main(int argc, char **argv)
 		ret = run(skel);
 		restart = !ret && restart_asked(skel);
 		/*
-		 * The restart must not wait long for a reader. Otherwise the
-		 * timer stays as it is: armed by a second signal, which may
-		 * have come already.
+		 * A restart must not wait long for a reader, nor an exit the
+		 * kernel made (an error, the watchdog), which no user is
+		 * there to end with a second signal. After a signal, the
+		 * timer stays as it is: armed by a second one, which may have
+		 * come already.
 		 */
-		if (restart)
+		if (!ret && (restart || !READ_ONCE(exit_req)))
 			report_deadline(1000);
 		/* not attached (a set-up error, said already): nothing to tell */
 		if (!ret)

@@ -23,6 +23,7 @@ TESTS+=(
 	"stdout_restart 150 stdout and stderr on a full pipe, cpu1 off/online: restarts within 30 s"
 	"stdout_restart_int 60 the same, cpu1 offline, SIGINT as a report blocks: exits, no restart"
 	"stdout_full  60 stdout on /dev/full: one line on stderr says why the stats are lost, exit 0"
+	"stdout_error 60 the same full pipe, an error exit (fault build): the reports give up, exit 1"
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
@@ -286,6 +287,8 @@ full_pipe() {
 # then blocks; a second signal must end that write, the exit line's on
 # stderr after it, and the process, as it would end any other.
 t_stdout_exit_run() {
+	local rc
+
 	full_pipe
 	SCHED_TO=$FIFO SCHED_ERR_TO=$FIFO sched_start -j -i 1
 	kill -INT "$SCHED_PID"
@@ -296,6 +299,8 @@ t_stdout_exit_run() {
 	kill -TERM "$SCHED_PID"
 	wait_until 5 none_alive "$SCHED_PID" ||
 		fail "still blocked writing its final report 5 s after SIGTERM"
+	wait "$SCHED_PID"; rc=$?
+	[ $rc -eq 0 ] || fail "exited with $rc"
 	exec {FIFO_FD}<&-
 }
 
@@ -304,6 +309,8 @@ t_stdout_exit_run() {
 # that it comes while the scheduler detaches, before its final report: the
 # report and the exit line must end all the same, with no third signal.
 t_stdout_twice_run() {
+	local rc
+
 	full_pipe
 	SCHED_TO=$FIFO SCHED_ERR_TO=$FIFO sched_start -j -i 1
 	kill -INT "$SCHED_PID"
@@ -312,6 +319,37 @@ t_stdout_twice_run() {
 		wchan_is "$SCHED_PID" '*'
 		fail "still running, in $WCHAN, 10 s after SIGINT and SIGTERM"
 	}
+	wait "$SCHED_PID"; rc=$?
+	[ $rc -eq 0 ] || fail "exited with $rc"
+	exec {FIFO_FD}<&-
+}
+
+# stdout_error -------------------------------------------------------------
+# The same full pipe, and the fault build's record of the wrong ABI, which
+# ends the scheduler with scx_bpf_error(): the kernel took the CPUs back
+# and no one is there to send a second signal, so its reports must give
+# up on their own, and it must exit 1 as after any error exit.
+t_stdout_error_setup() {
+	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
+}
+
+t_stdout_error_run() {
+	local rc
+
+	printf '%s\n' 'disabled \(scx_bpf_error\)' 'scx_bpf_error' > "$TDIR/kexpect"
+	full_pipe
+	UL_FAULTS=abi "$SCX_FAULTS" -j -i 1 > "$FIFO" 2>&1 &
+	SCHED_PID=$!
+	echo "$SCHED_PID" >> "$TDIR/sched.pids"
+	spins 2
+	wait_until 30 none_alive "$SCHED_PID" || {
+		wchan_is "$SCHED_PID" '*'
+		fail "still running, in $WCHAN, 30 s after it started (state $STATE)"
+	}
+	wait "$SCHED_PID"; rc=$?
+	stop_all
+	tdiag "exit status $rc"
+	[ $rc -eq 1 ] || fail "exit status $rc, not 1"
 	exec {FIFO_FD}<&-
 }
 
