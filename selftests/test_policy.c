@@ -24,14 +24,14 @@
 /* The options as the scheduler starts with them, before any test runs. */
 static struct opts default_opts;
 
-static bool expect(bool cond, const char *what, int line)
+static int expect(bool cond, const char *what, int line)
 {
 	if (!cond)
 		ksft_print_msg("line %d: expected %s\n", line, what);
 	return cond;
 }
 
-static bool expect_eq(__u64 a, __u64 b, const char *what, int line)
+static int expect_eq(__u64 a, __u64 b, const char *what, int line)
 {
 	if (a != b)
 		ksft_print_msg("line %d: expected %s, got %llu and %llu\n",
@@ -40,7 +40,11 @@ static bool expect_eq(__u64 a, __u64 b, const char *what, int line)
 	return a == b;
 }
 
-/* Both return the outcome, so that a test checks everything and says so. */
+/*
+ * Both return the outcome, so that a test checks everything and says so:
+ * "EXPECT(a) & EXPECT(b)" tests both. An int, as clang warns of & between
+ * bools.
+ */
 #define EXPECT(cond)		expect(cond, #cond, __LINE__)
 #define EXPECT_EQ(a, b)		expect_eq(a, b, #a " == " #b, __LINE__)
 
@@ -252,7 +256,8 @@ static int test_pool_full(void)
 	order[0] = (struct want){ UL_POOL_SIZE + 1, 100 };
 	for (i = 1; i < UL_POOL_SIZE; i++)
 		order[i] = (struct want){ UL_POOL_SIZE - i, (i + 1) * 100 };
-	return result(pops_as(order, UL_POOL_SIZE));
+	ok &= pops_as(order, UL_POOL_SIZE);
+	return result(ok);
 }
 
 /* ---- the rings --------------------------------------------------------- */
@@ -466,7 +471,8 @@ static bool dispatch_checks(struct user_ring_buffer *urb)
 	ok &= EXPECT_EQ(ustats.uring_full, 2);
 	ok &= EXPECT_EQ(ustats.submitted, 5);
 
-	ok &= dsp_rec_is(base, 1, &order[0]) & dsp_rec_is(base, 2, &order[1]);
+	ok &= dsp_rec_is(base, 1, &order[0]);
+	ok &= dsp_rec_is(base, 2, &order[1]);
 	for (i = 0; i < 3; i++)
 		ok &= dsp_rec_is(base, cap - 3 + i, &order[2 + i]);
 	for (i = 0; i < UL_NR_WAIT_BUCKETS; i++)
