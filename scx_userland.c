@@ -608,12 +608,17 @@ static const char *fmt_wait(char *buf, size_t size, __u64 us)
 	return buf;
 }
 
-/* @d events in @dt_ns nanoseconds, per second */
+/*
+ * @d events in @dt_ns nanoseconds, per second; ~0ULL past what a __u64
+ * holds (a double out of its range does not convert: undefined).
+ */
 static __u64 per_sec(__u64 d, __u64 dt_ns)
 {
 	double r = dt_ns ? (double)d * 1e9 / dt_ns : 0;
 
-	return r < 18446744073709551615.0 ? r : ~0ULL;
+	if (r >= 0x1p64)
+		return ~0ULL;
+	return r;
 }
 
 /* "p50 128us  p99 8.2ms  max 33ms" of the histogram @h */

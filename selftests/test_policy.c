@@ -872,6 +872,21 @@ static int test_text_block(void)
 }
 
 /*
+ * A rate past what a __u64 holds is ~0ULL, the widest figure fmt_num()
+ * prints, whatever the compiler does with a double out of range.
+ */
+static int test_rate_saturates(void)
+{
+	bool ok = true;
+
+	ok &= EXPECT_EQ(per_sec(~0ULL, 1), ~0ULL);
+	ok &= EXPECT_EQ(per_sec(1ULL << 63, 1), ~0ULL);
+	ok &= EXPECT_EQ(per_sec(3000, 1000000000ULL), 3000);
+	ok &= EXPECT_EQ(per_sec(5, 0), 0);
+	return result(ok);
+}
+
+/*
  * A read of the BPF side's counters that fails (here: the maps of a
  * skeleton opened but not loaded) leaves the last counts as they were: an
  * interval then shows no change, not counts gone back, which the unsigned
@@ -1098,6 +1113,7 @@ static const struct {
 	{ "wait percentiles from the histogram, units", test_wait_pct },
 	{ "stats text block: 2-4 lines of 100 columns, problems if any", test_text_block },
 	{ "a failed counter read keeps the last counts", test_stats_read_fails },
+	{ "rates saturate at ~0ULL", test_rate_saturates },
 	{ "final report: totals, share, waits", test_final_report },
 	{ "JSON line: every field, percentiles, histogram", test_json },
 	{ "stats copies are taken between rounds", test_ustats_snapshot },
