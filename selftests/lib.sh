@@ -513,13 +513,14 @@ child() {
 	fi
 	# a test with no run function must fail, not pass having run nothing
 	declare -F "t_${TEST}_run" > /dev/null || fail "no t_${TEST}_run defined"
-	"t_${TEST}_run"
+	# a run function ends with its last check; any failure is one
+	"t_${TEST}_run" || fail "t_${TEST}_run returned $?"
 	exit 0
 }
 
 # cleanup NAME: after the child, whatever happened to it. Sets CLEAN_ERR;
-# fails if the test's own cleanup fails or sched_ext is not disabled in the
-# end.
+# fails if a scheduler the test started was left running, if the test's own
+# cleanup fails, or if sched_ext is not disabled in the end.
 cleanup() {
 	local p pg rc=0
 
@@ -528,6 +529,7 @@ cleanup() {
 	for p in "${LINES[@]}"; do
 		alive "$p" || continue
 		CLEAN_ERR="scx_userland $p was left running"
+		rc=1
 		kill -INT "$p"
 		wait_until 15 none_alive "$p" || kill -KILL "$p"
 	done
