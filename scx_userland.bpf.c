@@ -3,7 +3,8 @@
  * scx_userland: a sched_ext scheduler whose policy runs in user space.
  * This is the BPF half; scx_userland.c is the policy.
  *
- *   ops.select_cpu()  an idle CPU and nothing waiting: run there at once
+ *   ops.select_cpu()  an idle CPU and nothing waiting: run there at once,
+ *                     charged as user space would
  *   ops.enqueue()     the "enqueued" BPF_MAP_TYPE_RINGBUF (struct
  *                     ul_enq_rec), which user space reads in place: no
  *                     syscall, no copy; ring full: FALLBACK_DSQ (FIFO);
@@ -222,6 +223,23 @@ static u64 charged_vtime(const struct task_struct *p,
 	u64 floor = woken ? vtime_now - slice_ns : vtime_now;
 
 	return time_before(vtime, floor) ? floor : vtime;
+}
+
+/*
+ * @p runs with no decision: an idle CPU, nothing waiting. Charge it here as
+ * user space would (charged_vtime()): its runtime since is then charged as
+ * it goes, not all at once at its next trip there (a nice 19 task that ran
+ * 10 s so would come back 1,000 s ahead), and cpu_runs sees the vtime it
+ * has reached.
+ */
+static void charge_direct(struct task_struct *p, bool woken)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+
+	if (!tctx)
+		return;
+	tctx->vtime = charged_vtime(p, tctx, woken);
+	tctx->exec_base = p->se.sum_exec_runtime;
 }
 
 /* A per-CPU kthread or kswapd: the kernel's own housekeeping. */
@@ -511,8 +529,8 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 	/*
 	 * An idle CPU and no task waiting: there is no order to decide, and a
 	 * trip through user space would only keep that CPU idle meanwhile.
-	 * Run the task there now; ops.enqueue() is skipped. Its runtime is
-	 * charged at its next trip through user space, as exec_base stays.
+	 * Run the task there now, charged as user space would; ops.enqueue()
+	 * is skipped. A new task (SCX_WAKE_FORK) did not wake up.
 	 * The scheduler task itself takes an idle CPU whenever it finds one.
 	 * Otherwise only place the task: ops.enqueue() sends it to user
 	 * space. An idle CPU is kicked when its decision is inserted, and
@@ -522,6 +540,7 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
 		stat_inc(enq_usersched);
 	} else if (is_idle && !full_user && nothing_waits()) {
+		charge_direct(p, !(wake_flags & SCX_WAKE_FORK));
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), 0);
 		stat_inc(direct);
 	}
@@ -769,6 +788,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	if (!full_user && p->nr_cpus_allowed == 1 && nothing_waits() &&
 	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {
+		charge_direct(p, enq_flags & SCX_ENQ_WAKEUP);
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), enq_flags);
 		stat_inc(direct);
 		return;

@@ -19,6 +19,7 @@ TESTS+=(
 	"nice19      90  a nice 0 hog per CPU and a nice 19 one: it gets <= 5% of a CPU"
 	"keep_last   60  2 hogs on the last CPU, 1 free: the kernel never renews a slice of ours"
 	"nice19_pinned 90 2 hogs pinned to CPU 0, a nice 0 and a nice 19 one free: it gets <= 10% of a CPU"
+	"direct_charged 120 a nice 19 task, 12 s of CPU on an idle CPU, then hogs: no vtime capped (lag_capped 0)"
 )
 
 # progress -----------------------------------------------------------------
@@ -175,6 +176,60 @@ t_nice19_pinned_setup() {
 }
 
 t_nice19_pinned_run() { nice19_hogs 2 10; }
+
+# direct_charged -----------------------------------------------------------
+# A task that wakes up to an idle CPU with nothing waiting runs there with
+# no decision (a shortcut past user space), but is charged all the same. A
+# nice 19 task (weight 1) runs in 5 ms bursts, 1 ms naps between, until it
+# has run 12 s, the scheduler and this shell kept on CPU 0 and quiet (no
+# stats, one nap), so that its wake-ups find a CPU idle and nothing waiting;
+# then 2 hogs per CPU for 2 s. Charged only at its next trip through user
+# space, or as a hog cuts its slice, those 12 s would come at once, 1,200 s
+# of vtime: capped back (lag_capped), or counted as a corrupt decision
+# (bad_vtime, over 1,000 s ahead). Charged as it goes, it is at most a
+# burst ahead (0.5 s), within what the crowd allows: both must stay 0.
+t_direct_charged_run() {
+	local sp capped all="0-$(($(nproc) - 1))"
+
+	sched_start -j -i 0
+	taskset -a -p -c 0 "$SCHED_PID" > /dev/null || fail "taskset -a"
+	pin 0 "$BASHPID"
+	# shellcheck disable=SC2016 # expanded by the nice 19 bash
+	nice -n 19 bash -c '
+		exec {n}<> <(:)
+		while :; do
+			e=$((${EPOCHREALTIME/./} + 5000))
+			while [ "${EPOCHREALTIME/./}" -lt "$e" ]; do :; done
+			read -r -t 0.001 -u "$n" _
+		done' &
+	sp=$!
+	pin "$all" "$sp"
+	# one nap: polled, this shell's wake-ups would make tasks wait
+	nap 14
+	wait_until 60 ran_ns_over 12000000000 "$sp" ||
+		fail "the nice 19 task ran $((RAN_NS / 1000000)) ms in 74 s"
+	tdiag "the nice 19 task ran $((RAN_NS / 1000000)) ms on an idle CPU"
+	pin "$all" "$BASHPID"
+	taskset -a -p -c "$all" "$SCHED_PID" > /dev/null || fail "taskset -a"
+	spins $((2 * $(nproc)))
+	PIDS+=("$sp")
+	nap 2
+	sched_check "after the hogs ran"
+	stop_all
+	sched_stop
+	jget "$FINAL" lag_capped; capped=$V
+	jget "$FINAL" bad_vtime
+	tdiag "lag_capped $capped, bad_vtime $V"
+	[ "$V" -eq 0 ] || fail "bad_vtime $V: a vtime ran 1,000 s ahead"
+	[ "$capped" -eq 0 ] || fail "lag_capped $capped: a vtime ran far ahead"
+}
+
+# ran_ns_over NS PID: PID has run over NS ns (RAN_NS)
+ran_ns_over() {
+	RAN_NS=0
+	read -r RAN_NS _ < "/proc/$2/schedstat" || return 1
+	[ "$RAN_NS" -gt "$1" ]
+}
 
 # on its own; vm_tests.sh sources this file for its tests only
 [ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
