@@ -925,7 +925,10 @@ static void *stats_main(void *arg)
 		stats_write(buf, len);
 		stats_last = cur;
 
-		/* the lines due while the write blocked are not written */
+		/*
+		 * The lines due meanwhile are not written: the write blocked,
+		 * or this thread, a task like any other, waited for a CPU.
+		 */
 		next += step;
 		now = now_ns();
 		if (now >= next) {
