@@ -98,6 +98,8 @@ naps_under() {
 		stress-ng --pipe "$NCPU" --timeout 90s --temp-path "$TDIR" \
 			> "$TDIR/stress.log" 2>&1 &
 		PIDS+=($!)
+		wait_until 30 children_ran "$!" ||
+			fail "no stress-ng --pipe worker ran in 30 s"
 	else
 		spins "$NCPU"
 	fi
@@ -107,9 +109,19 @@ naps_under() {
 	# wait blocks (the test's timeout bounds it): polled, this shell's
 	# own wake-ups would be counted with the napper's
 	wait "$sp" || fail "the napper exited non-zero"
+	alive "${PIDS[0]}" || fail "the load ended before the naps did"
 	sched_check "after the naps"
 	stop_all
 	sched_stop
+}
+
+# children_ran PID: PID has children, and one of them has used CPU time
+children_ran() {
+	local c
+
+	# the list ends with no newline: read fails, having read it
+	read -r -a c 2> /dev/null < "/proc/$1/task/$1/children"
+	[ ${#c[@]} -gt 0 ] && ticked "${c[0]}"
 }
 
 # placed_naps LOAD: naps_under LOAD, the napper pinned to CPU 0, 300 times;

@@ -472,17 +472,27 @@ count_out() {
 # The runner
 # =======================================================================
 
-# dmesg_new: kernel log lines since dmesg_mark that look like trouble
-# into KBAD (joined with " | "); all new lines go to $TDIR/dmesg
-dmesg_mark() { KMARK=$(dmesg 2> /dev/null | wc -l); }
-# dmesg_new: the kernel log lines since dmesg_mark that look bad into KBAD;
-# a test that provokes some writes one regex per line to $TDIR/kexpect
+# dmesg_mark: a line of our own in the kernel log, KMARK, that dmesg_new
+# reads from. A count of lines would skip new ones once the log wraps (a
+# flood, an error's state dump); a mark that wrapped away leaves every line
+# new.
+dmesg_mark() {
+	KMARK="scx_userland selftest $$ $EPOCHREALTIME: ${1:-}"
+	echo "$KMARK" > /dev/kmsg
+}
+# dmesg_new: the kernel log lines since dmesg_mark, into $TDIR/dmesg, and
+# those that look like trouble into KBAD (joined with " | "); a test that
+# provokes some writes one regex per line to $TDIR/kexpect
 dmesg_new() {
 	local l e expect=()
 
 	KBAD=
 	[ -r "$TDIR/kexpect" ] && mapfile -t expect < "$TDIR/kexpect"
-	dmesg 2> /dev/null | tail -n +$((KMARK + 1)) > "$TDIR/dmesg"
+	dmesg > "$TDIR/dmesg.all" || { KBAD="dmesg failed"; return; }
+	awk -v m="$KMARK" 'index($0, m) { n = NR } { l[NR] = $0 }
+		END { for (i = n + 1; i <= NR; i++) print l[i] }' \
+		"$TDIR/dmesg.all" > "$TDIR/dmesg"
+	rm -f "$TDIR/dmesg.all"
 	file_lines "$TDIR/dmesg"
 	for l in "${LINES[@]}"; do
 		for e in "${expect[@]}"; do
@@ -615,7 +625,7 @@ main() {
 			printf '%s\n' "$why" > "$TDIR/skip"
 			rc=$KSFT_SKIP
 		else
-			dmesg_mark
+			dmesg_mark "$n"
 			export KMARK
 			timeout -k 10 "$to" "$BASH" "$SELF" --child "$n"
 			rc=$?
