@@ -927,7 +927,7 @@ static void *stats_main(void *arg)
 
 		/*
 		 * The lines due meanwhile are not written: the write blocked,
-		 * or this thread, a task like any other, waited for a CPU.
+		 * or this thread was kept from running (no CPU, SIGSTOP).
 		 */
 		next += step;
 		now = now_ns();
