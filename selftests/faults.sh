@@ -35,7 +35,7 @@ TESTS+=(
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
-	"flood      900  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 3x, attached"
+	"flood      900  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 3x (none over 15 s), attached"
 )
 
 # sigkill ------------------------------------------------------------------
@@ -275,10 +275,17 @@ t_stdout_block_run() {
 # full_pipe: a FIFO, $FIFO, whose pipe is full and which this shell holds
 # open ($FIFO_FD): a write to it blocks, as to a reader that went to sleep
 full_pipe() {
+	local n=0
+
 	FIFO=$FIFODIR/full
 	mkfifo "$FIFO" || fail "mkfifo"
 	exec {FIFO_FD}<> "$FIFO"
-	timeout 2 cat /dev/zero > "$FIFO"
+	# a page at a time, none blocking, until one finds no room (EAGAIN)
+	while dd if=/dev/zero of="$FIFO" bs=4096 count=1 oflag=nonblock \
+		  status=none 2> /dev/null; do
+		n=$((n + 1))
+	done
+	[ $n -ge 1 ] || fail "could not fill the pipe"
 }
 
 # stdout_exit --------------------------------------------------------------
@@ -334,9 +341,10 @@ t_stdout_error_setup() {
 }
 
 t_stdout_error_run() {
-	local rc
+	local rc seq0
 
 	printf '%s\n' 'disabled \(scx_bpf_error\)' 'scx_bpf_error' > "$TDIR/kexpect"
+	enseq; seq0=$ENSEQ
 	full_pipe
 	UL_FAULTS=abi "$SCX_FAULTS" -j -i 1 > "$FIFO" 2>&1 &
 	SCHED_PID=$!
@@ -348,7 +356,9 @@ t_stdout_error_run() {
 	}
 	wait "$SCHED_PID"; rc=$?
 	stop_all
-	tdiag "exit status $rc"
+	enseq
+	tdiag "exit status $rc, enable_seq $seq0 -> $ENSEQ"
+	[ "$ENSEQ" -gt "$seq0" ] || fail "it never attached"
 	[ $rc -eq 1 ] || fail "exit status $rc, not 1"
 	exec {FIFO_FD}<&-
 }
@@ -728,7 +738,9 @@ t_weight_bound_run() {
 # Counted, and timed with user space stopped: a SCHED_FIFO task, which we
 # do not schedule, stops the scheduler process, writes vm.stat_refresh,
 # which queues work on every CPU's kworker (schedule_on_each_cpu()) and
-# returns once all of it ran, and lets the scheduler go on. Each kworker
+# returns once all of it ran, and lets the scheduler go on. It writes it
+# once before the stop too: a worker pool short of an idle worker asks
+# kthreadd, which is not per-CPU, for a new one. Each kworker
 # waits for the slice of the hog on its CPU (20 ms at most): the write must
 # take at most 400 ms, and we must still be attached as it returns. Had
 # the kworkers gone to user space, they would wait until the heartbeat
@@ -754,9 +766,10 @@ t_kthreads_run() {
 	chrt -f 50 bash -c '
 		printf x > "$1"
 		read -r _ < "$2"
+		echo 1 > /proc/sys/vm/stat_refresh || exit 1
 		kill -STOP "$5"
 		a=${EPOCHREALTIME/./}
-		echo 1 > /proc/sys/vm/stat_refresh
+		echo 1 > /proc/sys/vm/stat_refresh || exit 1
 		b=${EPOCHREALTIME/./}
 		read -r s < "$4/state"; read -r o < "$4/root/ops"
 		kill -CONT "$5"

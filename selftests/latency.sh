@@ -121,7 +121,7 @@ children_ran() {
 
 	# the list ends with no newline: read fails, having read it
 	read -r -a c 2> /dev/null < "/proc/$1/task/$1/children"
-	[ ${#c[@]} -gt 0 ] && ticked "${c[0]}"
+	[ ${#c[@]} -gt 0 ] && procstat "${c[0]}" && [ $((PS[11] + PS[12])) -gt 0 ]
 }
 
 # placed_naps LOAD: naps_under LOAD, the napper pinned to CPU 0, 300 times;

@@ -30,7 +30,8 @@
 #   3. cleanup (rarely needed) runs in the parent afterwards, whatever
 #      happened, to undo what the test changed in the machine; it returns
 #      non-zero, failing the test, if it could not. The runner itself
-#      stops the schedulers the test started, kills its process group
+#      stops the schedulers the test started (a test that passed leaving
+#      one running fails), kills its process group
 #      (a command under timeout(1) needs --foreground to stay in it),
 #      waits for sched_ext to be disabled, and fails the test on new
 #      kernel log lines that look like a sched_ext error, a stall or a
@@ -478,7 +479,8 @@ count_out() {
 # new.
 dmesg_mark() {
 	KMARK="scx_userland selftest $$ $EPOCHREALTIME: ${1:-}"
-	echo "$KMARK" > /dev/kmsg
+	echo "$KMARK" 2> /dev/null > /dev/kmsg ||
+		diag "cannot write to /dev/kmsg: the whole kernel log is new"
 }
 # dmesg_new: the kernel log lines since dmesg_mark, into $TDIR/dmesg, and
 # those that look like trouble into KBAD (joined with " | "); a test that
@@ -528,9 +530,10 @@ child() {
 	exit 0
 }
 
-# cleanup NAME: after the child, whatever happened to it. Sets CLEAN_ERR;
-# fails if a scheduler the test started was left running, if the test's own
-# cleanup fails, or if sched_ext is not disabled in the end.
+# cleanup NAME RC: after the child, which exited RC, whatever happened to
+# it. Sets CLEAN_ERR; fails if a scheduler the test started was left
+# running (but for a test that skipped), if the test's own cleanup fails,
+# or if sched_ext is not disabled in the end.
 cleanup() {
 	local p pg rc=0
 
@@ -539,7 +542,7 @@ cleanup() {
 	for p in "${LINES[@]}"; do
 		alive "$p" || continue
 		CLEAN_ERR="scx_userland $p was left running"
-		rc=1
+		[ "$2" = "$KSFT_SKIP" ] || rc=1
 		kill -INT "$p"
 		wait_until 15 none_alive "$p" || kill -KILL "$p"
 	done
@@ -630,7 +633,7 @@ main() {
 			timeout -k 10 "$to" "$BASH" "$SELF" --child "$n"
 			rc=$?
 			[ $rc -eq 124 ] || [ $rc -eq 137 ] && diag "$n: timed out after $to s"
-			TEST=$n cleanup "$n" || rc=1
+			TEST=$n cleanup "$n" "$rc" || rc=1
 			[ -z "$CLEAN_ERR" ] || diag "$n: cleanup: $CLEAN_ERR"
 			dmesg_new
 			if [ -n "$KBAD" ]; then

@@ -153,6 +153,7 @@ signal_load() {
 	enseq; seq0=$ENSEQ
 	"$SCX" -i 0 > "$TDIR/out" 2> "$TDIR/err" &
 	pid=$!
+	echo "$pid" >> "$TDIR/sched.pids"
 	wait_until 20 catches_sigint "$pid" || fail "no SIGINT handler in 20 s"
 	for sig; do kill -"$sig" "$pid"; done
 	wait_until 30 none_alive "$pid" || fail "still running 30 s after $* during its load"
@@ -232,7 +233,8 @@ expect_err() {
 
 	shift 2
 	state; s0=$STATE; enseq; q0=$ENSEQ
-	timeout 20 "$@" > "$o" 2> "$e"; rc=$?
+	# --foreground: in our process group, which the cleanup kills
+	timeout --foreground 20 "$@" > "$o" 2> "$e"; rc=$?
 	file_lines "$e"
 	tdiag "${*#"$SCX"} -> exit $rc: ${LINES[*]:-}"
 	[ $rc -eq "$want" ] || fail "'$*' exited $rc, not $want"
