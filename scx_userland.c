@@ -510,7 +510,8 @@ static void take_snap(struct scx_userland *skel, struct ul_snap *s)
  * Bucket 0 holds waits under 1 us, bucket b >= 1 those in [2^(b-1), 2^b)
  * us. The wait of rank ceil(n * @permille / 1000) lies in some bucket b,
  * and the value is that bucket's upper bound, 2^b us: never below the
- * true percentile, and less than twice it. @permille 1000 gives the
+ * true percentile, and at most twice it if that is 1 us or more (exactly
+ * twice at a bucket's lower edge). @permille 1000 gives the
  * bucket of the longest wait. The top bucket also holds every longer
  * wait, so its value (2^23 us) reads "2^22 us or more". 0 if @h is empty.
  */
@@ -943,7 +944,9 @@ static void *stats_main(void *arg)
 
 /*
  * Ends a write blocked on stdout or stderr: stats_end() sends it to the
- * stats thread, report_deadline() to the main thread.
+ * stats thread; SIGALRM (report_deadline()) goes to the process, and ends
+ * the main thread's final report once the stats thread has ended, or,
+ * armed by a second signal before that, may end a stats line.
  */
 static void on_wake(int sig)
 {
