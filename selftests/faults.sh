@@ -760,27 +760,18 @@ t_kthreads_run() {
 	tdiag "kthread $V"
 	[ "$V" -gt 0 ] || fail "no kthread enqueue was counted"
 
-	mkfifo "$FIFODIR/rt_ready" "$FIFODIR/rt_gate" || fail "mkfifo"
-	exec {n}<>"$FIFODIR/rt_ready"
 	# shellcheck disable=SC2016 # expanded by the SCHED_FIFO bash
 	chrt -f 50 bash -c '
-		printf x > "$1"
-		read -r _ < "$2"
 		echo 1 > /proc/sys/vm/stat_refresh || exit 1
-		kill -STOP "$5"
+		kill -STOP "$3"
 		a=${EPOCHREALTIME/./}
 		echo 1 > /proc/sys/vm/stat_refresh || exit 1
 		b=${EPOCHREALTIME/./}
-		read -r s < "$4/state"; read -r o < "$4/root/ops"
-		kill -CONT "$5"
-		echo "$(((10#$b - 10#$a) / 1000)) $s $o" > "$3"' \
-		_ "$FIFODIR/rt_ready" "$FIFODIR/rt_gate" "$rt" "$SX" \
-		"$SCHED_PID" &
+		read -r s < "$2/state"; read -r o < "$2/root/ops"
+		kill -CONT "$3"
+		echo "$(((10#$b - 10#$a) / 1000)) $s $o" > "$1"' \
+		_ "$rt" "$SX" "$SCHED_PID" &
 	PIDS+=($!)
-	read -r -N 1 -t 60 -u "$n" _ ||
-		fail "the SCHED_FIFO writer did not start"
-	exec {n}<&-
-	echo go > "$FIFODIR/rt_gate"
 	wait_until 30 none_alive "${PIDS[-1]}" ||
 		fail "the SCHED_FIFO writer still runs after 30 s"
 	[ -s "$rt" ] || fail "the SCHED_FIFO writer failed"
