@@ -1040,7 +1040,7 @@ static const char help_text[] =
 "               (4-65536, default 256)\n"
 "  -u KIB       size of the user->kernel ring, a power of two\n"
 "               (4-65536, default 256)\n"
-"  -f           full user mode: every task goes through user space, even\n"
+"  -f           full user mode: every wake-up goes through user space, even\n"
 "               to an idle CPU (the scheduler and per-CPU kthreads aside)\n"
 "  -p           partial mode: schedule only tasks with policy SCHED_EXT\n"
 "  -j           print stats as JSON lines, every counter\n"
