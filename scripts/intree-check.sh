@@ -26,6 +26,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 ksrc=$(readlink -f "$1") work=$(realpath -m "$2") btf=$3
 tree=$work/linux out=$work/out
 clang=$(command -v clang-19 || command -v clang)
+# the tree's Makefiles run llvm-strip, which Debian's llvm-19 names
+# llvm-strip-19: the one that comes with $clang
+strip=$(dirname "$(readlink -f "$clang")")/llvm-strip
 
 echo "TAP version 13"
 echo "1..3"
@@ -115,7 +118,7 @@ fi
 
 if [ -n "$synced" ] &&
    make -C "$tree/tools/sched_ext" O="$out" CLANG="$clang" \
-	VMLINUX_BTF="$btf" scx_userland > "$work/build.log" 2>&1 &&
+	LLVM_STRIP="$strip" VMLINUX_BTF="$btf" scx_userland > "$work/build.log" 2>&1 &&
    "$out/build/bin/scx_userland" -h | grep -q 'Usage: scx_userland'; then
 	echo "ok 1 intree_build: make -C tools/sched_ext scx_userland"
 else
@@ -127,7 +130,7 @@ fi
 # only at MAKELEVEL 0, and "make test" runs us from make.
 sdir=$tree/tools/testing/selftests/sched_ext_userland
 if make -C "$sdir" O="$out" OUTPUT="$work/kselftest" CLANG="$clang" \
-	VMLINUX_BTF="$btf" run_tests TEST_PROGS= > "$work/selftests.log" 2>&1 &&
+	LLVM_STRIP="$strip" VMLINUX_BTF="$btf" run_tests TEST_PROGS= > "$work/selftests.log" 2>&1 &&
    grep -q '^ok 1 selftests: sched_ext_userland: test_policy' "$work/selftests.log"; then
 	echo "ok 2 intree_selftests: make -C $(basename "$sdir") run_tests"
 else

@@ -15,14 +15,22 @@
 #
 # Prints, as its last line, the variables the Makefile needs:
 #   KSRC=... KERNEL=...
+# "setup.sh --packages" prints the host packages of step 1 and exits:
+# scripts/test.sh checks that the builds need no others.
 set -euo pipefail
 
 CACHE=${SCX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scx_userland}
 KSUITE=${SCX_KERNEL_SUITE:-trixie-backports}
 HOST_PKGS="clang-19 llvm-19 lld-19 libelf-dev zlib1g-dev libzstd-dev libcap-dev
-	pkg-config make gcc bison flex bc python3 qemu-system-x86 busybox-static
-	cpio udev kmod file xz-utils zstd stress-ng rt-tests linux-perf strace
-	python3-requests python3-argcomplete python3-pkg-resources ca-certificates"
+	libssl-dev pkg-config make gcc bison flex bc python3 git qemu-system-x86
+	busybox-static cpio udev kmod file xz-utils zstd stress-ng rt-tests
+	linux-perf strace python3-requests python3-argcomplete
+	python3-pkg-resources ca-certificates"
+
+if [ "${1:-}" = --packages ]; then
+	echo $HOST_PKGS
+	exit 0
+fi
 
 say() { echo "setup: $*" >&2; }
 die() { echo "setup: error: $*" >&2; exit 1; }

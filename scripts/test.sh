@@ -6,7 +6,8 @@
 #   1. host   selftests/test_policy: the user-space policy, no VM needed
 #   2. host   the sample synced into a scratch copy of the kernel tree
 #             builds with that tree's own Makefile, libbpf and bpftool,
-#             and passes that tree's checkpatch.pl as a patch
+#             and passes that tree's checkpatch.pl as a patch; that build
+#             runs and reads nothing a fresh Debian lacks once setup.sh ran
 #   3. VM     selftests/vm_tests.sh against the real scheduler, in one boot
 #             of the test kernel (or natively on a sched_ext kernel)
 #   4. VM     the same binary on Debian sid's sched_ext kernel (7.2 when
@@ -57,6 +58,43 @@ vm_suite() {
 		"$src/selftests/vm_tests.sh" "$@" 2>&1 | tee "$log/$name.tap"
 }
 
+# fresh_check: intree-check.sh with only the programs a fresh Debian has
+# once setup.sh ran (freshdeps.py) in its PATH, under strace; then what it
+# opened must come from those packages too. This machine may hold more:
+# a build that needs them would fail on a fresh one. Off Debian, the build
+# alone.
+fresh_check() {
+	local pkgs='' res run=()
+	local name="fresh_debian: the in-tree build uses only what setup.sh installs"
+
+	if [ -r /etc/debian_version ]; then
+		pkgs=$("$src/scripts/setup.sh" --packages)
+		# shellcheck disable=SC2086 # a list of package names
+		python3 "$src/scripts/freshdeps.py" bin "$log/fresh-bin" $pkgs
+		run=(env PATH="$log/fresh-bin" "$(command -v strace)" -f -qq
+		     -e 'trace=openat,execve' -e status=successful
+		     -o "$log/intree.strace")
+	fi
+	"${run[@]}" "$src/scripts/intree-check.sh" "$ksrc" "$out/intree" "$btf" \
+		2>&1 | tee "$log/intree.tap"
+	tally intree "$log/intree.tap"
+	{
+		echo "1..1"
+		# shellcheck disable=SC2086
+		if [ -z "$pkgs" ]; then
+			echo "ok 1 fresh_debian # SKIP not Debian"
+		elif res=$(python3 "$src/scripts/freshdeps.py" trace \
+				"$log/intree.strace" $pkgs 2>&1); then
+			echo "# $res"
+			echo "ok 1 $name"
+		else
+			echo "$res" | sed 's/^/# /'
+			echo "not ok 1 $name"
+		fi
+	} | tee "$log/fresh.tap"
+	tally fresh "$log/fresh.tap"
+}
+
 log=$out/test-logs
 rm -rf "$log" && mkdir -p "$log"
 
@@ -64,7 +102,7 @@ echo "# part 1: host unit tests of the policy"
 "$out/selftests/test_policy" 2>&1 | tee "$log/policy.tap"
 tally policy "$log/policy.tap"
 
-echo "# part 2: in-tree build of the synced sample"
+echo "# part 2: in-tree build of the synced sample, as on a fresh Debian"
 btf=$out/vmlinux
 [ -e "$btf" ] || btf=/sys/kernel/btf/vmlinux
 "$src/scripts/intree-check.sh" "$ksrc" "$out/intree" "$btf" 2>&1 | tee "$log/intree.tap"
