@@ -117,17 +117,25 @@ $(SETUP_MK):
 	$(Q)mkdir -p $(@D)
 	$(Q)$(SRCDIR)/scripts/setup.sh | tail -n 1 | \
 		sed 's/^KSRC=\([^ ]*\) KERNEL=\(.*\)/SETUP_KSRC := \1\nSETUP_KERNEL := \2/' > $@.tmp
-	$(Q)grep -q '^SETUP_KSRC := /' $@.tmp
+	$(Q)grep -q '^SETUP_KSRC := /' $@.tmp || \
+		{ echo "make: scripts/setup.sh named no kernel tree (see above)" >&2; exit 1; }
 	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # Where setup.mk is not used (a kernel tree's KSRC, KERNEL= given), the
-# same checks for run, test and bench.
+# same checks for run, test and bench; off Debian, what they need is the
+# user's to install.
 setup:
 ifeq ($(NEED_SETUP),)
-	$(Q)$(SRCDIR)/scripts/setup.sh >/dev/null
+	$(Q)! [ -r /etc/debian_version ] || $(SRCDIR)/scripts/setup.sh >/dev/null
 endif
 
 FORCE:
+
+# What run, test and bench build comes after the set-up, under -j too: it
+# may install the compilers and libraries the build needs.
+ifneq ($(filter run test bench,$(MAKECMDGOALS)),)
+$(LIBBPF) $(BPFTOOL) $(OUT)/vmlinux: | setup
+endif
 
 $(OUT) $(OUT)/libbpf $(OUT)/bpftool $(INC):
 	$(Q)mkdir -p $@

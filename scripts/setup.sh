@@ -136,7 +136,7 @@ private_apt "$KSUITE"
 aptc() { apt-cache "${APT_OPTS[@]}" "$@"; }
 
 # linux-image-amd64 -> linux-image-X-amd64 (meta) -> linux-binary-X-amd64
-img=$(aptc depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+img=$(aptc depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || true
 [ -n "$img" ] || die "cannot resolve linux-image-amd64 in $KSUITE"
 kver=${img#linux-image-}
 bin=$(aptc depends "$img" | awk '/Depends: linux-binary-/ {print $2; exit}')
@@ -162,7 +162,7 @@ CONFIG=$(ls "$KDIR"/usr/lib/modules/*/config "$KDIR"/boot/config-* "$KDIR"/usr/l
 [ -n "$VMLINUZ" ] || die "no vmlinuz in $KDIR"
 [ -n "$CONFIG" ] || die "no kernel config in $KDIR"
 grep -q '^CONFIG_SCHED_CLASS_EXT=y' "$CONFIG" ||
-	die "kernel $kver from $KSUITE lacks CONFIG_SCHED_CLASS_EXT=y (try SCX_KERNEL_SUITE=sid)"
+	die "kernel $kver from $KSUITE lacks CONFIG_SCHED_CLASS_EXT=y (give one with KERNEL=/path/to/vmlinuz)"
 
 # A second kernel (SCX_KERNEL_SUITE=sid, to check that we load on 7.2)
 # gets a link of its own and needs no source tree.

@@ -105,15 +105,17 @@ tally policy "$log/policy.tap"
 echo "# part 2: in-tree build of the synced sample, as on a fresh Debian"
 btf=$out/vmlinux
 [ -e "$btf" ] || btf=/sys/kernel/btf/vmlinux
-"$src/scripts/intree-check.sh" "$ksrc" "$out/intree" "$btf" 2>&1 | tee "$log/intree.tap"
-tally intree "$log/intree.tap"
+fresh_check
 
 echo "# part 3: selftests against the scheduler, in the test kernel"
 vm_suite vm "${SCX_TEST_TIMEOUT:-1500}"
 tally vm "$log/vm.tap"
 
 echo "# part 4: the same binary on a second sched_ext kernel"
-if setup=$(SCX_KERNEL_SUITE=sid "$src/scripts/setup.sh" 2>&1); then
+if [ ! -r /etc/debian_version ]; then
+	printf '1..1\nok 1 second kernel # SKIP off Debian: no sid kernel\n' |
+		tee "$log/vm2.tap"
+elif setup=$(SCX_KERNEL_SUITE=sid "$src/scripts/setup.sh" 2>&1); then
 	kernel=${setup##*KERNEL=}
 	echo "# kernel $kernel"
 	KERNEL=$kernel SCX_VM=1 vm_suite vm2 600 load weighted affinity pinned tiny_ring idle \
