@@ -131,12 +131,6 @@ endif
 
 FORCE:
 
-# What run, test and bench build comes after the set-up, under -j too: it
-# may install the compilers and libraries the build needs.
-ifneq ($(filter run test bench,$(MAKECMDGOALS)),)
-$(LIBBPF) $(BPFTOOL) $(OUT)/vmlinux: | setup
-endif
-
 $(OUT) $(OUT)/libbpf $(OUT)/bpftool $(INC):
 	$(Q)mkdir -p $@
 
@@ -218,6 +212,12 @@ $(DECIDE_BENCH): $(SRCDIR)/bench/decide_bench.c $(SRCDIR)/scx_userland.c \
 	$(Q)$(CC) $(CFLAGS_USER) -DUL_POOL_SIZE=262144 $< $(LIBBPF) $(LDLIBS) -o $@
 
 # ---- running and testing -----------------------------------------------
+
+# What run, test and bench build comes after the set-up, under -j too: it
+# may install the compilers and libraries the build needs.
+ifneq ($(filter run test bench,$(MAKECMDGOALS)),)
+$(LIBBPF) $(BPFTOOL) $(OUT)/vmlinux $(WAKELAT): | setup
+endif
 
 run: setup $(PROG)
 	$(Q)$(SRCDIR)/scripts/run.sh $(PROG)

@@ -81,58 +81,57 @@ def fresh_set(wanted):
     return seen
 
 
-def files_of(pkgs):
-    """Every path the packages installed, per dpkg's lists."""
-    paths = set()
-    for name in pkgs:
-        for lst in glob.glob(f'{INFO}/{name}.list') + \
-                glob.glob(f'{INFO}/{name}:*.list'):
-            with open(lst, encoding='utf-8', errors='replace') as f:
-                paths.update(line.rstrip('\n') for line in f)
-    return paths
-
-
 def forms(path):
-    """path as dpkg may list it: as named, resolved, /usr-merged or not."""
-    out = set()
-    for p in (os.path.normpath(path), os.path.realpath(path)):
-        out.add(p)
-        for top in ('/bin', '/sbin', '/lib', '/lib64'):
-            if p.startswith(top + '/'):
-                out.add('/usr' + p)
-            elif p.startswith('/usr' + top + '/'):
-                out.add(p[len('/usr'):])
+    """path as dpkg may list it: /usr-merged or not."""
+    out = {path}
+    for top in ('/bin', '/sbin', '/lib', '/lib64'):
+        if path.startswith(top + '/'):
+            out.add('/usr' + path)
+        elif path.startswith('/usr' + top + '/'):
+            out.add(path[len('/usr'):])
     return out
 
 
+def owner_of(path, owner):
+    """The package that has path, else, for a link no package has (an
+    alternative), the one that has what it leads to; None if none has."""
+    for p in (os.path.normpath(path), os.path.realpath(path)):
+        pkg = next((owner[f] for f in sorted(forms(p)) if f in owner), None)
+        if pkg:
+            return pkg
+    return None
+
+
 def make_bin(outdir, pkgs):
-    """Links to every program of pkgs, and to alternatives that lead to one."""
+    """Links to the programs of pkgs, alternatives that lead to one too."""
     os.makedirs(outdir, exist_ok=True)
-    owned = files_of(pkgs)
-    progs = {p for p in owned if p.startswith(BIN_DIRS)}
+    owner = owners()
     for d in BIN_DIRS:
-        for p in glob.glob(d + '*'):
-            if os.path.islink(p) and forms(p) & owned:
-                progs.add(p)
-    for p in sorted(progs):
-        link = os.path.join(outdir, os.path.basename(p))
-        if os.path.exists(p) and not os.path.lexists(link):
-            os.symlink(p, link)
+        for p in sorted(glob.glob(d + '*')):
+            link = os.path.join(outdir, os.path.basename(p))
+            if owner_of(p, owner) in pkgs and os.path.exists(p) and \
+                    not os.path.lexists(link):
+                os.symlink(p, link)
 
 
 OPENED = re.compile(
     r'^(\d+) +(?:openat\((?:AT_FDCWD|\d+), |execve\()"(/[^"]+)"')
 SYSTEM = ('/usr/', '/bin/', '/sbin/', '/lib/', '/lib64/', '/opt/')
-# Read if there, as glibc reads locale data and python its .pth files: no
-# dependency. binutils loads every plugin in bfd-plugins, and the libraries
-# those link: what a process opens once it has opened one is not either.
-OPTIONAL = ('/usr/share/locale/', '/usr/lib/locale/')
+# Read if there, as glibc reads locale data, python its .pth files and
+# clang cuda.h to find a CUDA installation: no dependency. binutils loads
+# every plugin in bfd-plugins, and the libraries those link: what a
+# process opens once it has opened one is not either.
+OPTIONAL = ('/usr/share/locale/', '/usr/lib/locale/', '/usr/local/cuda/',
+            '/usr/lib/cuda/')
+# Files no package has: made by a package's scripts (python's bytecode,
+# caches), but here installed by hand, which a fresh machine lacks.
+UNPACKAGED = ('/usr/local/', '/opt/')
 PLUGINS = ('/usr/lib/bfd-plugins/',)
 
 
 def optional(path):
     return path.startswith(OPTIONAL) or \
-        (path.startswith('/usr/lib/python3') and path.endswith('.pth'))
+        ('/python3' in path and path.endswith('.pth'))
 
 
 def used_paths(trace):
@@ -173,13 +172,16 @@ def check_trace(trace, pkgs):
     for path in sorted(used):
         if not path.startswith(SYSTEM) or not os.path.isfile(path):
             continue
-        pkg = next((owner[p] for p in sorted(forms(path)) if p in owner),
-                   None)
-        if pkg and pkg not in pkgs:
+        pkg = owner_of(path, owner)
+        if pkg is None and path.startswith(UNPACKAGED):
+            outside.setdefault('no package', []).append(path)
+        elif pkg and pkg not in pkgs:
             outside.setdefault(pkg, []).append(path)
     for pkg, paths in sorted(outside.items()):
         more = f' and {len(paths) - 1} more' if len(paths) > 1 else ''
-        print(f'{pkg}, which setup.sh does not install: {paths[0]}{more}')
+        what = 'in no package' if pkg == 'no package' else \
+            f'from {pkg}, which setup.sh does not install'
+        print(f'{what}: {paths[0]}{more}')
     if not outside:
         print(f'{len(used)} files opened, none from a package '
               'outside the fresh set')

@@ -8,6 +8,8 @@
 #             builds with that tree's own Makefile, libbpf and bpftool,
 #             and passes that tree's checkpatch.pl as a patch; that build
 #             runs and reads nothing a fresh Debian lacks once setup.sh ran
+#             (all of it from an empty build directory, as under CI; a
+#             second run checks what it rebuilds)
 #   3. VM     selftests/vm_tests.sh against the real scheduler, in one boot
 #             of the test kernel (or natively on a sched_ext kernel)
 #   4. VM     the same binary on Debian sid's sched_ext kernel (7.2 when

@@ -882,8 +882,8 @@ t_error_exit_run() {
 # EEVDF's in the same boot; a probe near the watchdog's 30 s fails anyway.
 # What is tested is the count of threads, not their work: each spins a short
 # loop, as a probe waits here while the released crowd drains, and three
-# times the loop draws that out by a third (README, "A new process while a
-# crowd drains").
+# times the loop drew that out about 1.6 times (README, "A new process
+# while a crowd drains").
 FLOOD_NR=20000 FLOOD_LOOPS=20000 FLOOD_ROUNDS=5
 FLOOD_PROBE_MS=5000 FLOOD_PROBE_MAX_MS=15000
 
