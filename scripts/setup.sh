@@ -23,8 +23,8 @@ CACHE=${SCX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scx_userland}
 KSUITE=${SCX_KERNEL_SUITE:-trixie-backports}
 HOST_PKGS="clang-19 llvm-19 lld-19 libelf-dev zlib1g-dev libzstd-dev libcap-dev
 	libssl-dev pkg-config make gcc bison flex bc python3 git qemu-system-x86
-	busybox-static cpio udev kmod file xz-utils zstd stress-ng rt-tests
-	linux-perf strace python3-requests python3-argcomplete
+	busybox-static cpio udev kmod file xz-utils zstd procps stress-ng
+	rt-tests linux-perf strace python3-requests python3-argcomplete
 	python3-pkg-resources ca-certificates"
 
 if [ "${1:-}" = --packages ]; then

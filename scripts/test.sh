@@ -11,7 +11,8 @@
 #             (all of it from an empty build directory, as under CI; a
 #             second run checks what it rebuilds)
 #   3. VM     selftests/vm_tests.sh against the real scheduler, in one boot
-#             of the test kernel (or natively on a sched_ext kernel)
+#             of the test kernel (or natively on a sched_ext kernel), with
+#             part 2's PATH: only the programs a fresh Debian has
 #   4. VM     the same binary on Debian sid's sched_ext kernel (7.2 when
 #             this was written), through the tests that reach each kfunc
 #             of the compat layer
@@ -49,13 +50,17 @@ tally() {
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
-# vm_suite LOGNAME TIMEOUT [TEST...]: vm_tests.sh in one boot of $KERNEL
+# vm_suite LOGNAME TIMEOUT [TEST...]: vm_tests.sh in one boot of $KERNEL,
+# on Debian with the PATH fresh_check made: the tests too run only what a
+# fresh Debian has once setup.sh ran
 vm_suite() {
-	local name=$1 tmo=$2
+	local name=$1 tmo=$2 path=$PATH
 
 	shift 2
+	[ -d "$log/fresh-bin" ] && path=$log/fresh-bin
 	"$src/scripts/vm.sh" -t "$tmo" -o "$log/$name" -- \
-		env SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
+		env PATH="$path" \
+		SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
 		SCX_SELFTEST_BIN="$out/selftests" \
 		"$src/selftests/vm_tests.sh" "$@" 2>&1 | tee "$log/$name.tap"
 }
