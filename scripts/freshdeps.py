@@ -13,14 +13,14 @@ setup.sh forgets to install.
                                  "command not found"
   freshdeps.py trace LOG PKG...  every file a run opened or executed, per
                                  its "strace -f -e trace=openat,execve" LOG,
-                                 that a package has must be in the fresh
-                                 set; prints those that are not, with their
+                                 must come from the fresh set, or from no
+                                 package outside /usr/local and /opt;
+                                 prints those that do not, with their
                                  package, and exits 1
 """
 import glob
 import os
 import re
-import subprocess
 import sys
 
 STATUS = '/var/lib/dpkg/status'
@@ -81,6 +81,17 @@ def fresh_set(wanted):
     return seen
 
 
+def owners():
+    """Path -> the installed package that has it, for every package."""
+    owner = {}
+    for lst in glob.glob(f'{INFO}/*.list'):
+        name = os.path.basename(lst)[:-len('.list')].split(':')[0]
+        with open(lst, encoding='utf-8', errors='replace') as f:
+            for line in f:
+                owner[line.rstrip('\n')] = name
+    return owner
+
+
 def forms(path):
     """path as dpkg may list it: /usr-merged or not."""
     out = {path}
@@ -123,8 +134,9 @@ SYSTEM = ('/usr/', '/bin/', '/sbin/', '/lib/', '/lib64/', '/opt/')
 # process opens once it has opened one is not either.
 OPTIONAL = ('/usr/share/locale/', '/usr/lib/locale/', '/usr/local/cuda/',
             '/usr/lib/cuda/')
-# Files no package has: made by a package's scripts (python's bytecode,
-# caches), but here installed by hand, which a fresh machine lacks.
+# A file no package has was made by a package's scripts (python's
+# bytecode, caches), but under these it was installed by hand: a fresh
+# machine lacks it.
 UNPACKAGED = ('/usr/local/', '/opt/')
 PLUGINS = ('/usr/lib/bfd-plugins/',)
 
@@ -149,17 +161,6 @@ def used_paths(trace):
                     (pid in plugged and '.so' in os.path.basename(path)):
                 paths.add(path)
     return paths
-
-
-def owners():
-    """Path -> the installed package that has it, for every package."""
-    owner = {}
-    for lst in glob.glob(f'{INFO}/*.list'):
-        name = os.path.basename(lst)[:-len('.list')].split(':')[0]
-        with open(lst, encoding='utf-8', errors='replace') as f:
-            for line in f:
-                owner[line.rstrip('\n')] = name
-    return owner
 
 
 def check_trace(trace, pkgs):
