@@ -239,8 +239,10 @@ reap() {
 	[ $bad -eq 0 ] || fail "$bad of ${#PIDS[@]} tasks exited non-zero"
 }
 
-# stop_all: kill PIDS (hogs) and collect them
+# stop_all: kill PIDS (hogs) and collect them; none, no wait (a bare wait
+# would wait for the scheduler too)
 stop_all() {
+	[ -n "${PIDS[*]:-}" ] || return 0
 	kill "${PIDS[@]}" 2>/dev/null
 	wait "${PIDS[@]}" 2>/dev/null
 	PIDS=()
