@@ -48,6 +48,8 @@ const u64 slice_ns __weak = 20 * 1000 * 1000;
 const u32 nr_cpus __weak = 1;	/* possible CPUs: IDs 0 to nr_cpus - 1 */
 const u32 nr_online __weak = 1;	/* online at load; hotplug reloads us */
 const bool full_user __weak;	/* -f: each wake-up through user space */
+/* UL_FAULT_*: faults the selftests' build injects, 0 in scx_userland */
+const u32 fault_kicks __weak;
 
 /*
  * Bounds that keep a stalled or wrong user space from holding the machine:
@@ -57,8 +59,9 @@ const bool full_user __weak;	/* -f: each wake-up through user space */
  *   capped so that no task waits for much more than WAIT_MAX_NS;
  * - the heartbeat (every HEARTBEAT_NS) hands the CPUs back to the kernel
  *   when user space leaves tasks waiting with no sign of life for
- *   USERSCHED_STALL_NS, and preempts a CPU for the scheduler task when it
- *   has waited USERSCHED_WAIT_NS in its DSQ;
+ *   USERSCHED_STALL_NS, preempts a CPU for the scheduler task when it
+ *   has waited USERSCHED_WAIT_NS in its DSQ, and wakes idle CPUs for
+ *   decided tasks that wait (kick_for_shared());
  * - while a round of user space has taken USER_LATE_NS, or its last one
  *   did, tasks are placed by the BPF side (user_late()).
  */
@@ -859,8 +862,22 @@ static bool drain_kick_idle(const struct task_struct *p,
 		dctx->unkicked++;
 		return false;
 	}
-	if (kick_idle_cpu(p->cpus_ptr))
+	if (!fault_kicks && kick_idle_cpu(p->cpus_ptr))
 		return true;
+	/*
+	 * @p may use one CPU only: busy as we looked, it may have been in its
+	 * ops.dispatch(), about to go idle, its drain -EBUSY while this one
+	 * runs and SHARED_DSQ without @p until this one returns. The kernel
+	 * sends an SCX_KICK_IDLE kick of a CPU in ops.dispatch() once we
+	 * return, if that CPU is idle then; of one that runs a task, none.
+	 * This CPU looks at SHARED_DSQ itself.
+	 */
+	if (p->nr_cpus_allowed == 1 && fault_kicks != UL_FAULT_NO_KICK) {
+		s32 cpu = bpf_cpumask_first(p->cpus_ptr);
+
+		if (cpu != dctx->cpu)
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	}
 	if (anywhere)
 		dctx->none_idle = true;
 	return false;
@@ -872,7 +889,7 @@ static void kick_idle_left(u32 n)
 	const struct cpumask *idle;
 	u32 i;
 
-	if (!n)
+	if (!n || fault_kicks)
 		return;
 	idle = scx_bpf_get_idle_cpumask();
 	bpf_for(i, 0, n)
@@ -1302,6 +1319,26 @@ static void recap_shared(void)
 }
 
 /*
+ * A decided task may wait in SHARED_DSQ while a CPU it may use is idle:
+ * the drain that inserted it looked while that CPU was busy, and it went
+ * idle before the insertion was seen (drain_kick_idle() looks again only
+ * for a task that may use one CPU). Wake one for each of the first few.
+ */
+#define KICK_SCAN	8
+
+static void kick_for_shared(void)
+{
+	struct task_struct *p;
+	int n = 0;
+
+	bpf_for_each(scx_dsq, p, SHARED_DSQ, 0) {
+		if (++n > KICK_SCAN)
+			break;
+		kick_idle_cpu(p->cpus_ptr);
+	}
+}
+
+/*
  * Every HEARTBEAT_NS: user space stopped (SIGSTOP, a debugger) or starved
  * (an RT task on its CPU) leaves every task that waits for a decision
  * waiting too, until the watchdog ejects us after 30 s. Hand the CPUs back
@@ -1332,6 +1369,7 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 		return 0;
 	}
 	recap_shared();
+	kick_for_shared();
 	if (usersched_waiting &&
 	    time_after(now, usersched_enq_ns + USERSCHED_WAIT_NS)) {
 		scx_bpf_kick_cpu(usersched_cpu_near(bpf_get_smp_processor_id()),

@@ -1229,6 +1229,9 @@ static struct scx_userland *open_and_load(void)
 	bpf_map__set_max_entries(skel->maps.cpu_runs, skel->rodata->nr_cpus);
 	bpf_map__set_max_entries(skel->maps.enqueued, opts.ring_kib * 1024);
 	bpf_map__set_max_entries(skel->maps.dispatched, opts.uring_kib * 1024);
+#ifdef UL_LOAD_HOOK
+	UL_LOAD_HOOK(skel);	/* selftests/scx_userland_faults.c */
+#endif
 	SCX_OPS_LOAD(skel, userland_ops, scx_userland, uei);
 	return skel;
 }

@@ -49,6 +49,15 @@ struct ul_dsp_rec {
 };
 
 /*
+ * Faults selftests/scx_userland_faults.c injects on the BPF side, through
+ * its .rodata fault_kicks; scx_userland sets none. UL_FAULT_BUSY: the
+ * drain's search for an idle CPU finds none, as when the CPUs it looks at
+ * are all busy then and go idle before its insertions are seen.
+ */
+#define UL_FAULT_BUSY		1
+/* ...and it kicks no CPU, as none of those a task may use one by one. */
+#define UL_FAULT_NO_KICK	2
+/*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),
  * which user space sums.
  */

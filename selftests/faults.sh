@@ -33,6 +33,7 @@ TESTS+=(
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
 	"kthreads    60  per-CPU kthreads never wait for user space: counted, and run within 400 ms with it stopped"
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
+	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
 	"flood      900  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 3x (none over 15 s), attached"
@@ -795,14 +796,22 @@ t_kthreads_run() {
 # ms: none in three runs (the longest 32-36 ms), against 5 and 7 (the
 # longest 215 and 216 ms) when CPU 0 was cut for it.
 t_sched_pinned_run() {
-	local sp d n=0 max=0
-
 	sched_start -f -s 1000000 -j -i 0
 	pin $(($(nproc) - 1)) "$SCHED_PID"
 	spins $(($(nproc) * 2))
+	naps 300 100
+	[ "$NAPS_OVER" -le 1 ] ||
+		fail "$NAPS_OVER naps over 100 ms: the scheduler waited for a slice end"
+}
+
+# naps N MS: a task pinned to CPU 0 naps 10 ms N times; how many naps
+# lasted over MS ms into NAPS_OVER. Then the scheduler stops.
+naps() {
+	local sp d max=0
+
 	(
 		pin 0 "$BASHPID"
-		for ((i = 0; i < 300; i++)); do
+		for ((i = 0; i < $1; i++)); do
 			now; d=$NOW
 			nap 0.01 || :
 			now; echo $((NOW - d))
@@ -815,13 +824,39 @@ t_sched_pinned_run() {
 	stop_all
 	sched_stop
 	file_lines "$TDIR/naps"
+	NAPS_OVER=0
 	for d in "${LINES[@]}"; do
-		[ "$d" -gt 100 ] && n=$((n + 1))
+		[ "$d" -gt "$2" ] && NAPS_OVER=$((NAPS_OVER + 1))
 		[ "$d" -gt $max ] && max=$d
 	done
-	tdiag "${#LINES[@]} naps: $n over 100 ms, the longest $max ms"
-	[ "${#LINES[@]}" -eq 300 ] || fail "${#LINES[@]} naps timed, not 300"
-	[ $n -le 1 ] || fail "$n naps over 100 ms: the scheduler waited for a slice end"
+	tdiag "${#LINES[@]} naps: $NAPS_OVER over $2 ms, the longest $max ms"
+	[ "${#LINES[@]}" -eq "$1" ] || fail "${#LINES[@]} naps timed, not $1"
+}
+
+# lost_kick: the fault build's drain finds no CPU idle (UL_FAULTS=busy), as
+# when it looks while the CPUs a decided task may use are busy, and they go
+# idle before its insertion is seen; then it kicks none at all
+# (UL_FAULTS=nokick), as for a task that may use a few such CPUs. The
+# scheduler on the last CPU, -f, and nothing else to run: a task pinned to
+# CPU 0 naps 10 ms; each wake-up is decided in user space and drained on
+# the last CPU. Kicked again as the drain ends, at most 1 of 200 naps may
+# last over 50 ms; kicked by the heartbeat (100 ms), 1 of 100 over 250 ms.
+t_lost_kick_setup() {
+	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
+}
+
+t_lost_kick_run() {
+	# ops.init() arms the heartbeat where it runs: its timer is no
+	# interrupt of CPU 0's
+	pin $(($(nproc) - 1)) "$BASHPID"
+	SCX=$SCX_FAULTS UL_FAULTS=busy sched_start -f -j -i 0
+	naps 200 50
+	[ "$NAPS_OVER" -le 1 ] ||
+		fail "$NAPS_OVER naps over 50 ms: CPU 0 idle, its one task decided"
+	SCX=$SCX_FAULTS UL_FAULTS=nokick sched_start -f -j -i 0
+	naps 100 250
+	[ "$NAPS_OVER" -le 1 ] ||
+		fail "$NAPS_OVER naps over 250 ms: no kick of CPU 0 from the heartbeat"
 }
 
 # bad_decisions: the fault build mixes corrupt decisions into the real

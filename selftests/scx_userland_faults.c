@@ -13,7 +13,9 @@
  * UL_FAULTS=retake, each round sleeps as long and then takes the records
  * that came meanwhile too: what the loop finds after a round, such as
  * ops.exit()'s wake-up, was taken by the round, as it can be in the
- * moment between the loop's test of the exit and the round.
+ * moment between the loop's test of the exit and the round. With
+ * UL_FAULTS=busy, the BPF side's drain finds no CPU idle (UL_FAULT_BUSY);
+ * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK).
  * Without UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
@@ -25,12 +27,27 @@
 struct ring_buffer;
 struct user_ring_buffer;
 struct ul_dsp_rec;
+struct scx_userland;
 static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec);
 static void slow_round(struct ring_buffer *rb);
+static void bpf_faults(struct scx_userland *skel);
 #define UL_FAULT_HOOK(urb, rec)	inject_fault(urb, rec)
 #define UL_ROUND_HOOK(rb)	slow_round(rb)
+#define UL_LOAD_HOOK(skel)	bpf_faults(skel)
 
 #include "scx_userland.c"
+
+static void bpf_faults(struct scx_userland *skel)
+{
+	const char *mode = getenv("UL_FAULTS");
+
+	if (!mode)
+		return;
+	if (!strcmp(mode, "busy"))
+		skel->rodata->fault_kicks = UL_FAULT_BUSY;
+	else if (!strcmp(mode, "nokick"))
+		skel->rodata->fault_kicks = UL_FAULT_NO_KICK;
+}
 
 static void slow_round(struct ring_buffer *rb)
 {
