@@ -845,7 +845,25 @@ struct drain_ctx {
 	bool	prev_runs;	/* prev_runnable(): keep_prev() will ask */
 	bool	here;		/* here_vtime is set */
 	s32	cpu;		/* the CPU to dispatch for */
+	s32	kick_cpu;	/* kick_when_seen(), -1: none */
 };
+
+/*
+ * Kick @cpu with SCX_KICK_IDLE once our insertions are seen: at the end of
+ * ops.dispatch(), after its moves to the local DSQ, which flush them. The
+ * kernel drops such a kick of a CPU that runs a task, as it will go through
+ * ops.dispatch() again, and sends it after we return to one in its own
+ * ops.dispatch(), if that CPU is idle then. One CPU waits for the end; a
+ * second one, rare, is kicked now.
+ */
+static void kick_when_seen(s32 cpu, struct drain_ctx *dctx)
+{
+	if (cpu == dctx->cpu || cpu == dctx->kick_cpu)
+		return;
+	if (dctx->kick_cpu >= 0)
+		scx_bpf_kick_cpu(dctx->kick_cpu, SCX_KICK_IDLE);
+	dctx->kick_cpu = cpu;
+}
 
 /*
  * Wake an idle CPU for @p, just decided; false if none is idle. A kick takes
@@ -865,19 +883,13 @@ static bool drain_kick_idle(const struct task_struct *p,
 	if (!fault_kicks && kick_idle_cpu(p->cpus_ptr))
 		return true;
 	/*
-	 * @p may use one CPU only: busy as we looked, it may have been in its
-	 * ops.dispatch(), about to go idle, its drain -EBUSY while this one
-	 * runs and SHARED_DSQ without @p until this one returns. The kernel
-	 * sends an SCX_KICK_IDLE kick of a CPU in ops.dispatch() once we
-	 * return, if that CPU is idle then; of one that runs a task, none.
-	 * This CPU looks at SHARED_DSQ itself.
+	 * @p may use one CPU only, busy as we looked: it may go idle before
+	 * it sees @p, its drain -EBUSY while this one runs, SHARED_DSQ
+	 * without @p until our insertions are flushed. This CPU looks at
+	 * SHARED_DSQ itself.
 	 */
-	if (p->nr_cpus_allowed == 1 && fault_kicks != UL_FAULT_NO_KICK) {
-		s32 cpu = bpf_cpumask_first(p->cpus_ptr);
-
-		if (cpu != dctx->cpu)
-			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
-	}
+	if (p->nr_cpus_allowed == 1 && fault_kicks != UL_FAULT_NO_KICK)
+		kick_when_seen(bpf_cpumask_first(p->cpus_ptr), dctx);
 	if (anywhere)
 		dctx->none_idle = true;
 	return false;
@@ -1132,31 +1144,9 @@ static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 	return true;
 }
 
-void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
+/* Run on this CPU, in this order, what ops.dispatch() finds for it. */
+static void run_next(struct task_struct *prev, struct drain_ctx *dctx)
 {
-	/*
-	 * A task of ours still runnable here may keep the CPU: keep_prev().
-	 * The batch's free slots are read once and counted down by each
-	 * insertion, rather than asked of the kernel at each decision.
-	 */
-	bool prev_runs = prev_runnable(prev);
-	struct drain_ctx dctx = {
-		.slots = scx_bpf_dispatch_nr_slots(),
-		.cpu_free = !prev_runs,
-		.prev_runs = prev_runs,
-		.cpu = cpu,
-	};
-
-	/*
-	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
-	 * retries a full one on its next round.
-	 */
-	if (dctx.slots) {
-		bpf_user_ringbuf_drain(&dispatched, drain_one, &dctx,
-				       BPF_RB_NO_WAKEUP);
-		kick_idle_left(dctx.unkicked);
-	}
-
 	if (usersched_waiting && usersched_due() &&
 	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
 		stat_inc(usersched_runs);
@@ -1165,7 +1155,7 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	/* The few that overflowed the ring have waited longest. */
 	if (fallback_used && scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0))
 		return;
-	if (keep_prev(prev, &dctx) ||
+	if (keep_prev(prev, dctx) ||
 	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
 		return;
 	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
@@ -1179,13 +1169,43 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	 * kernel would keep @prev with its default slice, out of sight of
 	 * cpu_runs; keep it as keep_prev() does.
 	 */
-	if (prev_runs && prev) {
+	if (dctx->prev_runs && prev) {
 		struct task_ctx *tctx;
 
 		tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
 		if (tctx)
 			renew_prev(prev, tctx);
 	}
+}
+
+void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
+{
+	/*
+	 * A task of ours still runnable here may keep the CPU: keep_prev().
+	 * The batch's free slots are read once and counted down by each
+	 * insertion, rather than asked of the kernel at each decision.
+	 */
+	bool prev_runs = prev_runnable(prev);
+	struct drain_ctx dctx = {
+		.slots = scx_bpf_dispatch_nr_slots(),
+		.cpu_free = !prev_runs,
+		.prev_runs = prev_runs,
+		.cpu = cpu,
+		.kick_cpu = -1,
+	};
+
+	/*
+	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
+	 * retries a full one on its next round.
+	 */
+	if (dctx.slots) {
+		bpf_user_ringbuf_drain(&dispatched, drain_one, &dctx,
+				       BPF_RB_NO_WAKEUP);
+		kick_idle_left(dctx.unkicked);
+	}
+	run_next(prev, &dctx);
+	if (dctx.kick_cpu >= 0)
+		scx_bpf_kick_cpu(dctx.kick_cpu, SCX_KICK_IDLE);
 }
 
 /* ---- tasks on their CPUs -------------------------------------------- */
@@ -1321,8 +1341,10 @@ static void recap_shared(void)
 /*
  * A decided task may wait in SHARED_DSQ while a CPU it may use is idle:
  * the drain that inserted it looked while that CPU was busy, and it went
- * idle before the insertion was seen (drain_kick_idle() looks again only
- * for a task that may use one CPU). Wake one for each of the first few.
+ * idle before the insertion was seen. drain_kick_idle() kicks it again
+ * only for a task that may use one CPU, and the kick itself can come
+ * before the insertion is seen (kick_when_seen()). Wake an idle CPU for
+ * each of the first few.
  */
 #define KICK_SCAN	8
 

@@ -55,8 +55,9 @@ struct ul_dsp_rec {
  * are all busy then and go idle before its insertions are seen.
  */
 #define UL_FAULT_BUSY		1
-/* ...and it kicks no CPU, as none of those a task may use one by one. */
+/* Nor does it kick the one CPU a task may use. */
 #define UL_FAULT_NO_KICK	2
+
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),
  * which user space sums.

@@ -15,8 +15,8 @@
  * ops.exit()'s wake-up, was taken by the round, as it can be in the
  * moment between the loop's test of the exit and the round. With
  * UL_FAULTS=busy, the BPF side's drain finds no CPU idle (UL_FAULT_BUSY);
- * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK).
- * Without UL_FAULTS, this is scx_userland.
+ * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK). Any
+ * other UL_FAULTS is an error. Without UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +43,16 @@ static void bpf_faults(struct scx_userland *skel)
 
 	if (!mode)
 		return;
-	if (!strcmp(mode, "busy"))
+	if (!strcmp(mode, "busy")) {
 		skel->rodata->fault_kicks = UL_FAULT_BUSY;
-	else if (!strcmp(mode, "nokick"))
+	} else if (!strcmp(mode, "nokick")) {
 		skel->rodata->fault_kicks = UL_FAULT_NO_KICK;
+	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
+		   strcmp(mode, "slow") && strcmp(mode, "retake")) {
+		fprintf(stderr, "scx_userland_faults: unknown UL_FAULTS '%s'\n",
+			mode);
+		exit(2);
+	}
 }
 
 static void slow_round(struct ring_buffer *rb)
