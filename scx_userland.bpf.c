@@ -78,9 +78,11 @@ const u32 fault_kicks __weak;
 /*
  * The scheduler's pid as the kernel knows it, which getpid() is not inside
  * a PID namespace: set by userland_whoami() below, called by the
- * scheduler thread before it attaches.
+ * scheduler thread before it attaches. And the kernel's clock as it ran,
+ * for user space to measure the offset of its own in a time namespace.
  */
 s32 usersched_pid;
+u64 whoami_ns;
 
 enum {
 	SHARED_DSQ	= 0,	/* decided tasks, by vtime */
@@ -1409,6 +1411,7 @@ SEC("syscall")
 int userland_whoami(void *ctx)
 {
 	usersched_pid = (u32)bpf_get_current_pid_tgid();
+	whoami_ns = bpf_ktime_get_ns();
 	return 0;
 }
 

@@ -150,24 +150,10 @@ static inline bool time_before(__u64 a, __u64 b)
 
 /*
  * The offset of our CLOCK_MONOTONIC from the kernel's: 0 but in a time
- * namespace (unshare -T), whose offsets /proc/self/timens_offsets lists
- * (absent without CONFIG_TIME_NS).
+ * namespace (unshare -T). Measured by tell_pid(): /proc, where
+ * /proc/self/timens_offsets lists it, may not be mounted where we run.
  */
 static __s64 timens_offset_ns;
-
-static void read_timens_offset(void)
-{
-	FILE *f = fopen("/proc/self/timens_offsets", "r");
-	long long sec, nsec;
-	char clock[16];
-
-	if (!f)
-		return;
-	while (fscanf(f, "%15s %lld %lld", clock, &sec, &nsec) == 3)
-		if (!strcmp(clock, "monotonic"))
-			timens_offset_ns = sec * 1000000000LL + nsec;
-	fclose(f);
-}
 
 /* CLOCK_MONOTONIC as we see it: a vDSO call, no syscall */
 static __u64 now_ns(void)
@@ -1236,12 +1222,8 @@ static struct scx_userland *open_and_load(void)
 	return skel;
 }
 
-/*
- * Tell the BPF side which task is the scheduler: its own program reads the
- * pid of the thread that runs it, the pid the kernel knows, where getpid()
- * would give the one of our PID namespace.
- */
-static int tell_pid(struct scx_userland *skel)
+/* Run userland_whoami() (tell_pid()) once. */
+static int run_whoami(struct scx_userland *skel)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, ropts);
 	int err;
@@ -1253,6 +1235,34 @@ static int tell_pid(struct scx_userland *skel)
 			strerror(err ? errno : EINVAL));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Tell the BPF side which task is the scheduler: its own program reads the
+ * pid of the thread that runs it, the pid the kernel knows, where getpid()
+ * would give the one of our PID namespace. It also reads the kernel's
+ * clock, between two reads of ours: of 3 runs, the one whose two reads are
+ * closest gives timens_offset_ns within half their gap, and an offset
+ * within the gap is none.
+ */
+static int tell_pid(struct scx_userland *skel)
+{
+	__u64 t0, t1, gap = ~0ULL;
+	__s64 offset = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		t0 = now_ns();
+		if (run_whoami(skel))
+			return -1;
+		t1 = now_ns();
+		if (t1 - t0 < gap) {
+			gap = t1 - t0;
+			offset = t0 + gap / 2 - skel->bss->whoami_ns;
+		}
+	}
+	timens_offset_ns = llabs(offset) > (__s64)gap ? offset : 0;
 	return 0;
 }
 
@@ -1447,7 +1457,6 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (check_system())
 		return 1;
-	read_timens_offset();
 	set_signals();
 	sigemptyset(&alarm_set);
 	sigaddset(&alarm_set, SIGALRM);

@@ -27,7 +27,7 @@ TESTS+=(
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
-	"timens      60  in a time namespace 1000 s ahead: decides, its waits measured right, exits 0"
+	"timens      90  in a time namespace 1000 s ahead, with and without /proc: decides, its waits measured right, exits 0"
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
 	"slice_online 90 cpu1 off line, -s 1000000, 10 hogs: slices of 500 ms * CPUs online / 10"
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
@@ -620,12 +620,19 @@ t_pidns_run() {
 # which its BPF half reads; the waits it measures (enqueue to decision, in
 # the BPF half's clock) must still be under 1 s (wait_max: the log2
 # histogram's bucket, 2^20 us covers up to 1.05 s), and its stats come
-# once a second (-i 1, on its own clock), not in a loop
+# once a second (-i 1, on its own clock), not in a loop. With /proc, and
+# without (an empty tmpfs over it, in a mount namespace).
 t_timens_run() {
+	timens_run
+	timens_run -m sh -c 'mount -t tmpfs none /proc && exec "$@"' sh
+}
+
+# timens_run [UNSHARE_ARGS...]: one run of timens, unshare given these too
+timens_run() {
 	local t0
 
 	now; t0=$NOW
-	unshare_run -Tf --monotonic 1000
+	unshare_run -Tf --monotonic 1000 "$@"
 	now
 	count_out '{*'
 	tdiag "$N stats lines in $((NOW - t0)) ms"
