@@ -852,11 +852,12 @@ struct drain_ctx {
 
 /*
  * Kick @cpu with SCX_KICK_IDLE once our insertions are seen: at the end of
- * ops.dispatch(), after its moves to the local DSQ, which flush them. The
- * kernel drops such a kick of a CPU that runs a task, as it will go through
+ * ops.dispatch(), after its moves to the local DSQ, which flush them (one
+ * that keeps prev and moves none flushes them as it returns). The kernel
+ * drops such a kick of a CPU that runs a task, as it will go through
  * ops.dispatch() again, and sends it after we return to one in its own
- * ops.dispatch(), if that CPU is idle then. One CPU waits for the end; a
- * second one, rare, is kicked now.
+ * ops.dispatch(), if that CPU is idle then. The last such CPU waits for the
+ * end; an earlier one, rare, is kicked at once.
  */
 static void kick_when_seen(s32 cpu, struct drain_ctx *dctx)
 {

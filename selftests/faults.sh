@@ -846,7 +846,7 @@ naps() {
 # either (UL_FAULTS=nokick), as when the kick came too soon. The scheduler
 # (and so its drains) on the last CPU, -f, nothing else to run: a task
 # pinned to CPU 0 naps 10 ms, each wake-up decided in user space. Kicked
-# as the drain ends, at most 5 of 200 naps may last over 50 ms; kicked by
+# as the dispatch ends, at most 5 of 200 naps may last over 50 ms; kicked by
 # the heartbeat (100 ms), at most 1 of 100 over 250 ms, and at least 10
 # over 30 ms, or the fault was not in effect.
 t_lost_kick_setup() {
