@@ -847,26 +847,7 @@ struct drain_ctx {
 	bool	prev_runs;	/* prev_runnable(): keep_prev() will ask */
 	bool	here;		/* here_vtime is set */
 	s32	cpu;		/* the CPU to dispatch for */
-	s32	kick_cpu;	/* kick_when_seen(), -1: none */
 };
-
-/*
- * Kick @cpu with SCX_KICK_IDLE once our insertions are seen: at the end of
- * ops.dispatch(), after its moves to the local DSQ, which flush them (one
- * that keeps prev and moves none flushes them as it returns). The kernel
- * drops such a kick of a CPU that runs a task, as it will go through
- * ops.dispatch() again, and sends it after we return to one in its own
- * ops.dispatch(), if that CPU is idle then. The last such CPU waits for the
- * end; an earlier one, rare, is kicked at once.
- */
-static void kick_when_seen(s32 cpu, struct drain_ctx *dctx)
-{
-	if (cpu == dctx->cpu || cpu == dctx->kick_cpu)
-		return;
-	if (dctx->kick_cpu >= 0)
-		scx_bpf_kick_cpu(dctx->kick_cpu, SCX_KICK_IDLE);
-	dctx->kick_cpu = cpu;
-}
 
 /*
  * Wake an idle CPU for @p, just decided; false if none is idle. A kick takes
@@ -888,11 +869,20 @@ static bool drain_kick_idle(const struct task_struct *p,
 	/*
 	 * @p may use one CPU only, busy as we looked: it may go idle before
 	 * it sees @p, its drain -EBUSY while this one runs, SHARED_DSQ
-	 * without @p until our insertions are flushed. This CPU looks at
+	 * without @p until our insertions are flushed (as this dispatch moves
+	 * a task to the local DSQ, or returns). The kernel sends an
+	 * SCX_KICK_IDLE kick of a CPU in its own ops.dispatch() after we
+	 * return, if it is idle then; that of a CPU that runs a task, it
+	 * drops at once, and that CPU may still reach its ops.dispatch()
+	 * before the flush: kick_for_shared() bounds that. This CPU looks at
 	 * SHARED_DSQ itself.
 	 */
-	if (p->nr_cpus_allowed == 1 && fault_kicks != UL_FAULT_NO_KICK)
-		kick_when_seen(bpf_cpumask_first(p->cpus_ptr), dctx);
+	if (p->nr_cpus_allowed == 1 && fault_kicks != UL_FAULT_NO_KICK) {
+		s32 cpu = bpf_cpumask_first(p->cpus_ptr);
+
+		if (cpu != dctx->cpu)
+			scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
+	}
 	if (anywhere)
 		dctx->none_idle = true;
 	return false;
@@ -1147,40 +1137,6 @@ static bool keep_prev(struct task_struct *prev, const struct drain_ctx *dctx)
 	return true;
 }
 
-/* Run on this CPU, in this order, what ops.dispatch() finds for it. */
-static void run_next(struct task_struct *prev, struct drain_ctx *dctx)
-{
-	if (usersched_waiting && usersched_due() &&
-	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
-		stat_inc(usersched_runs);
-		return;
-	}
-	/* The few that overflowed the ring have waited longest. */
-	if (fallback_used && scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0))
-		return;
-	if (keep_prev(prev, dctx) ||
-	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
-		return;
-	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
-		stat_inc(usersched_runs);
-		return;
-	}
-	/*
-	 * Nothing may run here but @prev: keep_prev() declined for a task
-	 * another CPU took meanwhile, or as the first HERE_SCAN tasks in
-	 * SHARED_DSQ may not run here, and none after them may. Left so, the
-	 * kernel would keep @prev with its default slice, out of sight of
-	 * cpu_runs; keep it as keep_prev() does.
-	 */
-	if (dctx->prev_runs && prev) {
-		struct task_ctx *tctx;
-
-		tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
-		if (tctx)
-			renew_prev(prev, tctx);
-	}
-}
-
 void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 {
 	/*
@@ -1194,7 +1150,6 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		.cpu_free = !prev_runs,
 		.prev_runs = prev_runs,
 		.cpu = cpu,
-		.kick_cpu = -1,
 	};
 
 	/*
@@ -1206,9 +1161,36 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 				       BPF_RB_NO_WAKEUP);
 		kick_idle_left(dctx.unkicked);
 	}
-	run_next(prev, &dctx);
-	if (dctx.kick_cpu >= 0)
-		scx_bpf_kick_cpu(dctx.kick_cpu, SCX_KICK_IDLE);
+
+	if (usersched_waiting && usersched_due() &&
+	    scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
+		stat_inc(usersched_runs);
+		return;
+	}
+	/* The few that overflowed the ring have waited longest. */
+	if (fallback_used && scx_bpf_dsq_move_to_local(FALLBACK_DSQ, 0))
+		return;
+	if (keep_prev(prev, &dctx) ||
+	    scx_bpf_dsq_move_to_local(SHARED_DSQ, 0))
+		return;
+	if (usersched_waiting && scx_bpf_dsq_move_to_local(USERSCHED_DSQ, 0)) {
+		stat_inc(usersched_runs);
+		return;
+	}
+	/*
+	 * Nothing may run here but @prev: keep_prev() declined for a task
+	 * another CPU took meanwhile, or as the first HERE_SCAN tasks in
+	 * SHARED_DSQ may not run here, and none after them may. Left so, the
+	 * kernel would keep @prev with its default slice, out of sight of
+	 * cpu_runs; keep it as keep_prev() does.
+	 */
+	if (prev_runs && prev) {
+		struct task_ctx *tctx;
+
+		tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
+		if (tctx)
+			renew_prev(prev, tctx);
+	}
 }
 
 /* ---- tasks on their CPUs -------------------------------------------- */
@@ -1345,9 +1327,8 @@ static void recap_shared(void)
  * A decided task may wait in SHARED_DSQ while a CPU it may use is idle:
  * the drain that inserted it looked while that CPU was busy, and it went
  * idle before the insertion was seen. drain_kick_idle() kicks it again
- * only for a task that may use one CPU, and the kick itself can come
- * before the insertion is seen (kick_when_seen()). Wake an idle CPU for
- * each of the first few.
+ * only for a task that may use one CPU, and that kick can come too soon.
+ * Wake an idle CPU for each of the first few.
  */
 #define KICK_SCAN	8
 
