@@ -411,6 +411,12 @@ static __u64 stats_t0_ns, stats_cpu0_ns;
  * leaves as they were (read_kstats()).
  */
 static struct ul_snap stats_last;
+/*
+ * What loading the programs took (open_and_load()): the verifier's work,
+ * which grows with the states a program's branches make it track. In the
+ * JSON record, for the tests to bound.
+ */
+static __u64 load_ns, verified_insns;
 static __u64 stats_dropped;	/* the stats thread's while it runs */
 static int stats_stop;		/* set by main() to end the stats thread */
 static int stats_done;		/* set by the stats thread as it ends */
@@ -829,6 +835,8 @@ static int format_json(char *buf, size_t size, const struct ul_snap *s,
 		{ "wait_p50_us", wait_pct_us(u->wait_hist, 500) },
 		{ "wait_p99_us", wait_pct_us(u->wait_hist, 990) },
 		{ "wait_max_us", wait_pct_us(u->wait_hist, 1000) },
+		{ "load_us", load_ns / 1000 },
+		{ "verified_insns", verified_insns },
 	};
 	int i;
 
@@ -1200,9 +1208,28 @@ static int check_system(void)
 	return 0;
 }
 
+/* The instructions the verifier processed, over every program loaded. */
+static __u64 count_verified(const struct scx_userland *skel)
+{
+	struct bpf_prog_info info;
+	struct bpf_program *prog;
+	__u32 len;
+	__u64 sum = 0;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			sum += info.verified_insns;
+	}
+	return sum;
+}
+
 static struct scx_userland *open_and_load(void)
 {
 	struct scx_userland *skel;
+	__u64 t0;
 
 	skel = SCX_OPS_OPEN(userland_ops, scx_userland);
 	skel->rodata->slice_ns = opts.slice_us * 1000ULL;
@@ -1218,7 +1245,10 @@ static struct scx_userland *open_and_load(void)
 #ifdef UL_LOAD_HOOK
 	UL_LOAD_HOOK(skel);	/* selftests/scx_userland_faults.c */
 #endif
+	t0 = now_ns();
 	SCX_OPS_LOAD(skel, userland_ops, scx_userland, uei);
+	load_ns = now_ns() - t0;
+	verified_insns = count_verified(skel);
 	return skel;
 }
 

@@ -18,6 +18,7 @@ TESTS+=(
 	"load_twice  60  SIGINT and SIGTERM while it loads: exit 0, nothing attached, stderr empty"
 	"load_race   60  two instances at once: the second to attach refused in one line"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
+	"verifier    60  the verifier's work, default and -f: at most 50,000 instructions processed"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
 	"run        180  make run's script, here: enabled, workload, summary read, run: OK"
 )
@@ -387,6 +388,29 @@ t_stats_run() {
 }
 
 stats_json() { count_out '{*'; [ "$N" -ge "$1" ]; }
+
+# verifier -----------------------------------------------------------------
+# The instructions the verifier processed over all our programs
+# (verified_insns in the JSON record), a count the machine's speed does not
+# change, bounded at about twice what they take: a change that multiplies
+# the states the verifier tracks fails here, not later as loads too slow
+# for the restart tests.
+VERIFIED_MAX=50000
+
+t_verifier_run() {
+	local f
+
+	for f in "" -f; do
+		sched_start -j -i 0 $f
+		sched_stop
+		jget "$FINAL" load_us; local load=$V
+		jget "$FINAL" verified_insns
+		tdiag "scx_userland${f:+ $f}: $V instructions verified, loaded in $((load / 1000)) ms"
+		[ "$V" -gt 0 ] || fail "verified_insns 0"
+		[ "$V" -le $VERIFIED_MAX ] ||
+			fail "${f:-default}: $V instructions verified, over $VERIFIED_MAX"
+	done
+}
 
 # quiet --------------------------------------------------------------------
 # With nothing to decide, the scheduler thread sleeps until a record, a
