@@ -58,8 +58,8 @@ const u32 fault_kicks __weak;
  * - a decided vtime may be at most VTIME_MAX_AHEAD past vtime_now, and is
  *   capped so that no task waits for much more than WAIT_MAX_NS;
  * - the heartbeat (every HEARTBEAT_NS) hands the CPUs back to the kernel
- *   when user space leaves tasks waiting with no sign of life for
- *   USERSCHED_STALL_NS, preempts a CPU for the scheduler task when it
+ *   when user space leaves tasks waiting, or stays in one round, with no
+ *   sign of life for USERSCHED_STALL_NS, preempts a CPU for the scheduler task when it
  *   has waited USERSCHED_WAIT_NS in its DSQ, and wakes idle CPUs for
  *   decided tasks that wait (kick_for_shared());
  * - while a round of user space has taken USER_LATE_NS, or its last one
@@ -483,8 +483,9 @@ static bool usersched_wanted_here(const struct task_struct *p)
 
 /*
  * No task waits in the ring or in the kernel's DSQs. Tasks user space has
- * taken from the ring but not decided yet are not seen: they wait at most
- * for the end of its current round.
+ * taken from the ring but not decided yet are not seen: they wait for the
+ * end of its current round, or for the heartbeat to take a round that
+ * does not end for a stop.
  */
 static bool nothing_waits(void)
 {
@@ -1365,13 +1366,20 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 	 */
 	if (READ_ONCE(uei.kind))
 		return 0;
-	if (rounds != last_rounds || !nr_user_waiting()) {
+	/*
+	 * A round in progress may hold tasks it took from the ring and has
+	 * not counted in user_queued yet: a sign of life is a round's end.
+	 */
+	if (rounds != last_rounds ||
+	    (!nr_user_waiting() && !READ_ONCE(user_round_start_ns))) {
 		last_rounds = rounds;
 		progress_ns = now;
 	} else if (time_after(now, progress_ns + USERSCHED_STALL_NS)) {
 		scx_bpf_exit(SCX_ECODE_ACT_RESTART,
-			     "user space decided nothing for %llu ms while %llu tasks waited",
-			     (now - progress_ns) / 1000000, nr_user_waiting());
+			     "user space decided nothing for %llu ms while %llu tasks waited, %s",
+			     (now - progress_ns) / 1000000, nr_user_waiting(),
+			     READ_ONCE(user_round_start_ns) ? "in a round" :
+							      "between rounds");
 		return 0;
 	}
 	recap_shared();

@@ -26,6 +26,7 @@ TESTS+=(
 	"stdout_error 60 the same full pipe, an error exit (fault build): the reports give up, exit 1"
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
+	"stuck       60  stopped 3 s in a round that took the only waiting task (fault build): it runs within 2 s, restarts"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
 	"timens      90  in a time namespace 1000 s ahead, with and without /proc: decides, its waits measured right, exits 0"
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
@@ -579,6 +580,61 @@ t_slow_run() {
 	jget "$FINAL" late; tdiag "late $V"
 	jget "$FINAL" enq_user; tdiag "enq_user $V"
 	[ "$WORST_MS" -le 2000 ] || fail "a new task took $WORST_MS ms"
+}
+
+# stuck: the fault build stops for STUCK_ROUND_MS (3 s) in the round that
+# takes a given task, before it counts that task where the BPF side looks
+# (user_queued), as under a debugger. Nothing else waits meanwhile: in
+# partial mode (-p), only two SCHED_EXT hogs are ours; they share CPU 0,
+# going through user space as their slices end, and the other one runs on
+# alone (no decided task is behind it). No other task wakes through us, as
+# kthreads would, to leave a record in the ring the heartbeat sees. It must
+# take the round for a stop and hand the CPUs back: the hog taken waits 2 s
+# at most, and the scheduler restarts.
+t_stuck_setup() {
+	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
+	[ -x "$PYTHON" ] || skip "no $PYTHON to set SCHED_EXT"
+}
+
+# gaps FILE: spin until $FIFODIR/stop, then write to FILE the longest time
+# between two turns of the loop, ms
+gaps() {
+	local prev max=0
+
+	now; prev=$NOW
+	while [ ! -e "$FIFODIR/stop" ]; do
+		now
+		[ $((NOW - prev)) -gt $max ] && max=$((NOW - prev))
+		prev=$NOW
+	done
+	echo "$max" > "$1"
+}
+
+t_stuck_run() {
+	local max
+
+	SCX=$SCX_FAULTS UL_FAULTS=stuck UL_STUCK_FILE=$FIFODIR/stuck \
+		sched_start -p -i 0
+	gate_init
+	gated gaps "$TDIR/gaps1"
+	gated gaps "$TDIR/gaps2"
+	pin 0 "${PIDS[@]}"
+	set_ext 0 "${PIDS[@]}"
+	gate_open
+	nap 1
+	echo "${PIDS[0]}" > "$FIFODIR/stuck"
+	nap 5
+	[ ! -e "$FIFODIR/stuck" ] || fail "no round took the hog in 5 s"
+	wait_until 20 is_ours || fail "not attached again 20 s after the stop"
+	: > "$FIFODIR/stop"
+	reap 30
+	sched_stop
+	file_lines "$SCHED_ERR"
+	tdiag "stderr: ${LINES[*]}"
+	max=$(< "$TDIR/gaps1")
+	tdiag "the longest time the hog taken did not run: $max ms"
+	[ "$max" -le 2000 ] || fail "the hog taken did not run for $max ms"
+	[[ "${LINES[*]}" == *"restarting"* ]] || fail "it did not say it restarted"
 }
 
 # unshare_run ARGS...: the scheduler under unshare ARGS; it must decide for a

@@ -15,14 +15,19 @@
  * ops.exit()'s wake-up, was taken by the round, as it can be in the
  * moment between the loop's test of the exit and the round. With
  * UL_FAULTS=busy, the BPF side's drain finds no CPU idle (UL_FAULT_BUSY);
- * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK). Any
- * other UL_FAULTS is an error. Without UL_FAULTS, this is scx_userland.
+ * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK). With
+ * UL_FAULTS=stuck, the first round that takes the task whose pid the file
+ * UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS there: a
+ * scheduler stopped mid-round (a debugger, SIGSTOP), holding a task it took
+ * from the ring before it told the BPF side of it. Any other UL_FAULTS is
+ * an error. Without UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define SLOW_ROUND_MS	500
+#define STUCK_ROUND_MS	3000
 
 struct ring_buffer;
 struct user_ring_buffer;
@@ -48,17 +53,42 @@ static void bpf_faults(struct scx_userland *skel)
 	} else if (!strcmp(mode, "nokick")) {
 		skel->rodata->fault_kicks = UL_FAULT_NO_KICK;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
-		   strcmp(mode, "slow") && strcmp(mode, "retake")) {
+		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
+		   strcmp(mode, "stuck")) {
 		fprintf(stderr, "scx_userland_faults: unknown UL_FAULTS '%s'\n",
 			mode);
 		exit(2);
 	}
 }
 
+/* The task UL_STUCK_FILE names is in the queue: remove the file. */
+static bool stuck_taken(void)
+{
+	const char *path = getenv("UL_STUCK_FILE");
+	struct rb_node *n;
+	FILE *f;
+	int pid;
+
+	f = path ? fopen(path, "r") : NULL;
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	for (n = rb_first_cached(&queue); n; n = rb_next(n)) {
+		if (task_info(rb_entry(n, struct ul_task, node))->pid == pid)
+			return !unlink(path);
+	}
+	return false;
+}
+
 static void slow_round(struct ring_buffer *rb)
 {
 	static const struct timespec ts = {
 		.tv_nsec = SLOW_ROUND_MS * 1000000L,
+	};
+	static const struct timespec stuck = {
+		.tv_sec = STUCK_ROUND_MS / 1000,
 	};
 	const char *mode = getenv("UL_FAULTS");
 
@@ -69,6 +99,8 @@ static void slow_round(struct ring_buffer *rb)
 	} else if (!strcmp(mode, "retake")) {
 		nanosleep(&ts, NULL);
 		consume(rb);
+	} else if (!strcmp(mode, "stuck") && stuck_taken()) {
+		nanosleep(&stuck, NULL);
 	}
 }
 
