@@ -49,7 +49,7 @@ const u32 nr_cpus __weak = 1;	/* possible CPUs: IDs 0 to nr_cpus - 1 */
 const u32 nr_online __weak = 1;	/* online at load; hotplug reloads us */
 const bool full_user __weak;	/* -f: each wake-up through user space */
 /* UL_FAULT_*: faults the selftests' build injects, 0 in scx_userland */
-const u32 fault_kicks __weak;
+const u32 bpf_fault __weak;
 
 /*
  * Bounds that keep a stalled or wrong user space from holding the machine:
@@ -850,6 +850,12 @@ struct drain_ctx {
 	s32	cpu;		/* the CPU to dispatch for */
 };
 
+/* The fault build's drain finds no CPU idle (UL_FAULT_BUSY, _NO_KICK). */
+static bool idle_search_off(void)
+{
+	return bpf_fault == UL_FAULT_BUSY || bpf_fault == UL_FAULT_NO_KICK;
+}
+
 /*
  * Wake an idle CPU for @p, just decided; false if none is idle. A kick takes
  * effect only once ops.dispatch() returns, so once a search over every CPU
@@ -865,7 +871,7 @@ static bool drain_kick_idle(const struct task_struct *p,
 		dctx->unkicked++;
 		return false;
 	}
-	if (!fault_kicks && kick_idle_cpu(p->cpus_ptr))
+	if (!idle_search_off() && kick_idle_cpu(p->cpus_ptr))
 		return true;
 	/*
 	 * @p may use one CPU only, busy as we looked: it may go idle before
@@ -878,7 +884,7 @@ static bool drain_kick_idle(const struct task_struct *p,
 	 * before the flush: kick_for_shared() bounds that. This CPU looks at
 	 * SHARED_DSQ itself.
 	 */
-	if (p->nr_cpus_allowed == 1 && fault_kicks != UL_FAULT_NO_KICK) {
+	if (p->nr_cpus_allowed == 1 && bpf_fault != UL_FAULT_NO_KICK) {
 		s32 cpu = bpf_cpumask_first(p->cpus_ptr);
 
 		if (cpu != dctx->cpu)
@@ -895,7 +901,7 @@ static void kick_idle_left(u32 n)
 	const struct cpumask *idle;
 	u32 i;
 
-	if (!n || fault_kicks)
+	if (!n || idle_search_off())
 		return;
 	idle = scx_bpf_get_idle_cpumask();
 	bpf_for(i, 0, n)
@@ -1152,14 +1158,19 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		.prev_runs = prev_runs,
 		.cpu = cpu,
 	};
+	long drained = 0;
 
 	/*
 	 * BPF_RB_NO_WAKEUP: user space never sleeps on the user ring, it
 	 * retries a full one on its next round.
 	 */
 	if (dctx.slots) {
-		bpf_user_ringbuf_drain(&dispatched, drain_one, &dctx,
-				       BPF_RB_NO_WAKEUP);
+		if (bpf_fault == UL_FAULT_DRAIN_BUSY && prev &&
+		    prev->pid == usersched_pid)
+			drained = -EBUSY;
+		else
+			drained = bpf_user_ringbuf_drain(&dispatched, drain_one,
+							 &dctx, BPF_RB_NO_WAKEUP);
 		kick_idle_left(dctx.unkicked);
 	}
 
@@ -1191,7 +1202,16 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		tctx = bpf_task_storage_get(&task_ctxs, prev, NULL, 0);
 		if (tctx)
 			renew_prev(prev, tctx);
+		return;
 	}
+	/*
+	 * This CPU goes idle, and another CPU's drain held the user ring: it
+	 * may have looked last before decisions came, which the scheduler
+	 * task, asleep now, would leave there. Come back once that drain is
+	 * done.
+	 */
+	if (drained == -EBUSY)
+		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 }
 
 /* ---- tasks on their CPUs -------------------------------------------- */

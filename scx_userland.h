@@ -50,13 +50,19 @@ struct ul_dsp_rec {
 
 /*
  * Faults selftests/scx_userland_faults.c injects on the BPF side, through
- * its .rodata fault_kicks; scx_userland sets none. UL_FAULT_BUSY: the
+ * its .rodata bpf_fault; scx_userland sets none. UL_FAULT_BUSY: the
  * drain's search for an idle CPU finds none, as when the CPUs it looks at
  * are all busy then and go idle before its insertions are seen.
  */
 #define UL_FAULT_BUSY		1
 /* Nor does it kick the one CPU a task may use. */
 #define UL_FAULT_NO_KICK	2
+/*
+ * The drain of a CPU whose last task was the scheduler task fails with
+ * -EBUSY, as when another CPU's drain holds the ring then: the decisions
+ * that task has just written wait for the next drain.
+ */
+#define UL_FAULT_DRAIN_BUSY	3
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

@@ -35,6 +35,7 @@ TESTS+=(
 	"kthreads    60  per-CPU kthreads never wait for user space: counted, and run within 400 ms with it stopped"
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
+	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
 	"flood      900  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 3x (none over 15 s), attached"
@@ -925,6 +926,25 @@ t_lost_kick_run() {
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 250 ms: no kick of CPU 0 from the heartbeat"
 	[ $n -ge 10 ] || fail "$n naps over 30 ms: UL_FAULTS=nokick not in effect"
+}
+
+# drain_busy: the fault build's drain fails with -EBUSY on a CPU whose last
+# task was the scheduler task (UL_FAULTS=drainbusy), as when another CPU's
+# drain holds the user ring then, and looked last before the scheduler task
+# wrote its decisions: they wait in the ring for the next drain. The
+# scheduler on the last CPU, -f, nothing else to run: a task pinned to CPU 0
+# naps 10 ms 200 times, each wake-up decided in user space; at most 2 naps
+# may last over 50 ms.
+t_drain_busy_setup() {
+	t_lost_kick_setup
+}
+
+t_drain_busy_run() {
+	pin $(($(nproc) - 1)) "$BASHPID"
+	SCX=$SCX_FAULTS UL_FAULTS=drainbusy sched_start -f -j -i 0
+	naps 200 50
+	[ "$NAPS_OVER" -le 2 ] ||
+		fail "$NAPS_OVER naps over 50 ms: decisions left in the user ring"
 }
 
 # bad_decisions: the fault build mixes corrupt decisions into the real

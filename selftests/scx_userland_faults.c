@@ -15,7 +15,9 @@
  * ops.exit()'s wake-up, was taken by the round, as it can be in the
  * moment between the loop's test of the exit and the round. With
  * UL_FAULTS=busy, the BPF side's drain finds no CPU idle (UL_FAULT_BUSY);
- * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK). With
+ * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK); with
+ * UL_FAULTS=drainbusy, the drain after the scheduler task ran on a CPU
+ * fails as if another held the ring (UL_FAULT_DRAIN_BUSY). With
  * UL_FAULTS=stuck, the first round that takes the task whose pid the file
  * UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS there: a
  * scheduler stopped mid-round (a debugger, SIGSTOP), holding a task it took
@@ -49,9 +51,11 @@ static void bpf_faults(struct scx_userland *skel)
 	if (!mode)
 		return;
 	if (!strcmp(mode, "busy")) {
-		skel->rodata->fault_kicks = UL_FAULT_BUSY;
+		skel->rodata->bpf_fault = UL_FAULT_BUSY;
 	} else if (!strcmp(mode, "nokick")) {
-		skel->rodata->fault_kicks = UL_FAULT_NO_KICK;
+		skel->rodata->bpf_fault = UL_FAULT_NO_KICK;
+	} else if (!strcmp(mode, "drainbusy")) {
+		skel->rodata->bpf_fault = UL_FAULT_DRAIN_BUSY;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
 		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
 		   strcmp(mode, "stuck")) {
