@@ -59,9 +59,9 @@ const u32 bpf_fault __weak;
  *   capped so that no task waits for much more than WAIT_MAX_NS;
  * - the heartbeat (every HEARTBEAT_NS) hands the CPUs back to the kernel
  *   when user space leaves tasks waiting, or stays in one round, with no
- *   sign of life for USERSCHED_STALL_NS, preempts a CPU for the scheduler task when it
- *   has waited USERSCHED_WAIT_NS in its DSQ, and wakes idle CPUs for
- *   decided tasks that wait (kick_for_shared());
+ *   sign of life for USERSCHED_STALL_NS, preempts a CPU for the scheduler
+ *   task when it has waited USERSCHED_WAIT_NS in its DSQ, and wakes idle
+ *   CPUs for decided tasks that wait (kick_for_shared());
  * - while a round of user space has taken USER_LATE_NS, or its last one
  *   did, tasks are placed by the BPF side (user_late()).
  */
