@@ -405,7 +405,8 @@ t_verifier_run() {
 		sched_stop
 		jget "$FINAL" load_us; local load=$V
 		jget "$FINAL" verified_insns
-		tdiag "scx_userland${f:+ $f}: $V instructions verified, loaded in $((load / 1000)) ms"
+		tdiag "scx_userland${f:+ $f}: $V instructions verified," \
+		      "loaded in $((load / 1000)) ms"
 		[ "$V" -gt 0 ] || fail "verified_insns 0"
 		[ "$V" -le $VERIFIED_MAX ] ||
 			fail "${f:-default}: $V instructions verified, over $VERIFIED_MAX"
