@@ -1069,8 +1069,9 @@ static int test_ustats_snapshot(void)
 	struct ul_ustats u;
 	__u64 queued, sum;
 	pthread_t thr;
+	unsigned long reads = 0;
 	bool ok = true;
-	int i, reads = 0;
+	int i;
 
 	writer_rounds = 200000;
 	if (pthread_create(&thr, NULL, round_writer, NULL))
@@ -1087,7 +1088,7 @@ static int test_ustats_snapshot(void)
 		reads++;
 	} while (u.sleeps < writer_rounds);
 	pthread_join(thr, NULL);
-	ksft_print_msg("%d consistent copies over %d rounds\n", reads,
+	ksft_print_msg("%lu consistent copies over %d rounds\n", reads,
 		       writer_rounds);
 	/* a copy is taken between two rounds, not only after the last */
 	ok &= EXPECT(reads > 10);
