@@ -1215,12 +1215,13 @@ static __u64 count_verified(const struct scx_userland *skel)
 	struct bpf_program *prog;
 	__u32 len;
 	__u64 sum = 0;
+	int fd;
 
 	bpf_object__for_each_program(prog, skel->obj) {
+		fd = bpf_program__fd(prog);
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (bpf_program__fd(prog) >= 0 &&
-		    !bpf_prog_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		if (fd >= 0 && !bpf_prog_get_info_by_fd(fd, &info, &len))
 			sum += info.verified_insns;
 	}
 	return sum;

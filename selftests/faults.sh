@@ -617,8 +617,8 @@ t_stuck_run() {
 	SCX=$SCX_FAULTS UL_FAULTS=stuck UL_STUCK_FILE=$FIFODIR/stuck \
 		sched_start -p -i 0
 	gate_init
-	gated gaps "$TDIR/gaps1"
-	gated gaps "$TDIR/gaps2"
+	gated gaps "$TDIR/gaps"
+	gated busy
 	pin 0 "${PIDS[@]}"
 	set_ext 0 "${PIDS[@]}"
 	gate_open
@@ -632,7 +632,7 @@ t_stuck_run() {
 	sched_stop
 	file_lines "$SCHED_ERR"
 	tdiag "stderr: ${LINES[*]}"
-	max=$(< "$TDIR/gaps1")
+	max=$(< "$TDIR/gaps")
 	tdiag "the longest time the hog taken did not run: $max ms"
 	[ "$max" -le 2000 ] || fail "the hog taken did not run for $max ms"
 	[[ "${LINES[*]}" == *"restarting"* ]] || fail "it did not say it restarted"

@@ -398,12 +398,12 @@ stats_json() { count_out '{*'; [ "$N" -ge "$1" ]; }
 VERIFIED_MAX=50000
 
 t_verifier_run() {
-	local f
+	local f load
 
 	for f in "" -f; do
 		sched_start -j -i 0 $f
 		sched_stop
-		jget "$FINAL" load_us; local load=$V
+		jget "$FINAL" load_us; load=$V
 		jget "$FINAL" verified_insns
 		tdiag "scx_userland${f:+ $f}: $V instructions verified," \
 		      "loaded in $((load / 1000)) ms"
