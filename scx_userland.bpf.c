@@ -1216,17 +1216,23 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 
 /* ---- tasks on their CPUs -------------------------------------------- */
 
+/* The scheduler task runs, or left sched_ext: nothing waits for it. */
+static void usersched_done(void)
+{
+	usersched_waiting = false;
+	usersched_cut = false;
+	wakeup_sent = false;
+	WRITE_ONCE(pinned_wake_cpu, -1);
+}
+
 void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 {
 	struct task_ctx *tctx;
 
 	if (p->pid == usersched_pid) {
-		usersched_waiting = false;
-		usersched_cut = false;
-		wakeup_sent = false;
 		if (READ_ONCE(pinned_wake_cpu) == scx_bpf_task_cpu(p))
 			stat_inc(pinned_here);
-		WRITE_ONCE(pinned_wake_cpu, -1);
+		usersched_done();
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {
@@ -1458,6 +1464,18 @@ void BPF_STRUCT_OPS(userland_enable, struct task_struct *p)
 		tctx->exec_base = p->se.sum_exec_runtime;
 }
 
+/*
+ * @p leaves sched_ext: the user gave it another policy (chrt), or it exits.
+ * The scheduler task may do so as it waits in USERSCHED_DSQ, and would
+ * then never run to clear usersched_waiting, and the heartbeat would
+ * preempt a CPU for it at every beat.
+ */
+void BPF_STRUCT_OPS(userland_disable, struct task_struct *p)
+{
+	if (p->pid == usersched_pid)
+		usersched_done();
+}
+
 /* The DSQs, in the order of their enum, and the heartbeat. */
 s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 {
@@ -1507,6 +1525,7 @@ SCX_OPS_DEFINE(userland_ops,
 	       .tick		= (void *)userland_tick,
 	       .init_task	= (void *)userland_init_task,
 	       .enable		= (void *)userland_enable,
+	       .disable		= (void *)userland_disable,
 	       .init		= (void *)userland_init,
 	       .exit		= (void *)userland_exit,
 	       .name		= "userland");

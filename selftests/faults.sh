@@ -34,6 +34,7 @@ TESTS+=(
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
 	"kthreads    60  per-CPU kthreads never wait for user space: counted, and run within 400 ms with it stopped"
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
+	"sched_fifo  60  the scheduler made SCHED_FIFO as it waits for a CPU: no CPU preempted for it after"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
@@ -867,6 +868,52 @@ t_sched_pinned_run() {
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 100 ms: the scheduler waited for a slice end"
 }
+
+# sched_fifo: the user may give the scheduler task an RT policy (chrt) at
+# any time. Made so while it waits in its DSQ, it leaves sched_ext from
+# there, and nothing may go on waiting for it. Pinned to CPU 0, it is held
+# off by a SCHED_FIFO task there while a napper's wake-ups, with CPU 1
+# busy, wake it; that task checks it is runnable and makes it SCHED_FIFO
+# too, at a lower priority. Once the load is gone, a quiet machine must
+# see at most 3 CPUs preempted (for it) in 3 s.
+t_sched_fifo_run() {
+	local st=$TDIR/st p0
+
+	sched_start -j -i 1
+	pin 0 "$SCHED_PID"
+	gate_init
+	gated busy
+	gated napping
+	pin 1 "${PIDS[0]}"
+	gate_open
+	nap 1
+	# shellcheck disable=SC2016 # expanded by the SCHED_FIFO bash
+	chrt -f 50 taskset -c 0 bash -c '
+		a=${EPOCHREALTIME/./}
+		while ((${EPOCHREALTIME/./} - 10#$a < 300000)); do :; done
+		read -r _ _ s _ < "/proc/$2/stat"
+		chrt -f -p 1 "$2" || exit 1
+		echo "$s" > "$1"' _ "$st" "$SCHED_PID" ||
+		fail "the SCHED_FIFO task failed"
+	[ "$(< "$st")" = R ] ||
+		fail "the scheduler was not waiting for a CPU, state $(< "$st")"
+	: > "$FIFODIR/stop"
+	reap 30
+	sched_check "SCHED_FIFO"
+	nap 2
+	last_json || fail "no stats"
+	jget "$V" preempts; p0=$V
+	nap 3
+	last_json || fail "no stats"
+	jget "$V" preempts
+	tdiag "CPUs preempted in 3 s of a quiet machine: $((V - p0))"
+	[ $((V - p0)) -le 3 ] ||
+		fail "$((V - p0)) CPUs preempted for a scheduler gone SCHED_FIFO"
+	sched_stop
+}
+
+# napping: nap 10 ms until $FIFODIR/stop
+napping() { while [ ! -e "$FIFODIR/stop" ]; do nap 0.01 || :; done; }
 
 # naps N MS: a task pinned to CPU 0 naps 10 ms N times; how many naps
 # lasted over MS ms into NAPS_OVER. Then the scheduler stops.
