@@ -8,8 +8,9 @@
 #   make test            host unit tests, then the selftests in the VM
 #   make bench           compare against EEVDF and the tree's scx_userland
 #   make decide-bench    the decision path alone, on the host (root, BPF)
-#   make check           checkpatch on our C files and headers, shellcheck
-#                        on our scripts
+#   make check           checkpatch on our C files and headers, and on the
+#                        length of every line that goes into the kernel
+#                        tree; shellcheck on our scripts
 #   make sync-to-kernel KDIR=/path/to/linux
 #
 # Variables: V=1 shows commands, O=DIR builds out of tree, KSRC=DIR names
@@ -240,9 +241,17 @@ CHECK_FILES := $(wildcard $(SRCDIR)/*.c $(SRCDIR)/*.h \
 SH_FILES := $(wildcard $(SRCDIR)/scripts/*.sh $(SRCDIR)/selftests/*.sh \
 	$(SRCDIR)/bench/*.sh) $(SRCDIR)/.ci/run
 
+# What sync-to-kernel puts in the tree, whose checkpatch of the patch warns
+# of a line over 100 columns in any of them; with -f that is only a check.
+SYNC_FILES := $(wildcard $(SRCDIR)/scx_userland.* $(SRCDIR)/selftests/*.c \
+	$(SRCDIR)/selftests/*.sh) $(SRCDIR)/selftests/Makefile
+LONG_TYPES := LONG_LINE,LONG_LINE_COMMENT,LONG_LINE_STRING
+
 check:
 	$(call msg,CHECKPATCH,$(notdir $(CHECK_FILES)))
 	$(Q)$(KSRC)/scripts/checkpatch.pl --no-tree --quiet -f $(CHECK_FILES)
+	$(Q)$(KSRC)/scripts/checkpatch.pl --no-tree --quiet --strict \
+		--types $(LONG_TYPES) -f $(SYNC_FILES)
 	$(call msg,SHELLCHECK,$(notdir $(SH_FILES)))
 	$(Q)command -v shellcheck > /dev/null || \
 		{ echo "make check: no shellcheck (apt install shellcheck)" >&2; exit 1; }
@@ -256,6 +265,6 @@ clean:
 	$(Q)rm -rf $(OUT)
 
 help:
-	@sed -n '3,19s/^# \{0,1\}//p' $(SRCDIR)/Makefile
+	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(SRCDIR)/Makefile
 
 endif
