@@ -1028,7 +1028,7 @@ static const char help_text[] =
 "A sched_ext scheduler whose weighted-vruntime policy runs in user space.\n"
 "\n"
 "  -b BATCH     decisions handed to the kernel per round (1-4096, default 256)\n"
-"  -s SLICE_US  time slice in microseconds (100-1000000, default 20000)\n"
+"  -s SLICE_US  time slice in microseconds (1000-1000000, default 20000)\n"
 "  -i SECS      seconds between stats blocks, 0 for none (0-3600, default 1)\n"
 "  -r KIB       size of the kernel->user ring, a power of two\n"
 "               (4-65536, default 256)\n"
@@ -1038,7 +1038,8 @@ static const char help_text[] =
 "               to an idle CPU (the scheduler and per-CPU kthreads aside)\n"
 "  -p           partial mode: schedule only tasks with policy SCHED_EXT\n"
 "  -j           print stats as JSON lines, every counter\n"
-"  -v           print libbpf debug output (verifier log on load failure)\n"
+"  -v           libbpf's info and debug output too (its warnings, as a\n"
+"               failed load's verifier log, always)\n"
 "  -h           this help\n";
 
 /* Parse @s into @val within [min, max]; print why not and return -1. */
@@ -1074,7 +1075,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			err = parse_uint(c, optarg, 1, 4096, false, &o->batch);
 			break;
 		case 's':
-			err = parse_uint(c, optarg, 100, 1000000, false,
+			/* none shorter than SLICE_MIN_NS, 1 ms (the BPF side) */
+			err = parse_uint(c, optarg, 1000, 1000000, false,
 					 &o->slice_us);
 			break;
 		case 'i':

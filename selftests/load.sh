@@ -183,8 +183,9 @@ catches_sigint() {
 t_bad_input_run() {
 	local args rc seq0
 
-	for args in "-x" "-b 0" "-b 4097" "-s 5" "-s 1000001" "-r 3" "-r 6" \
-		    "-u 2" "-u 131072" "-i 3601" "-b" "-i -1" "-b 8x" "oops" "--help"; do
+	for args in "-x" "-b 0" "-b 4097" "-s 999" "-s 1000001" "-r 3" "-r 6" \
+		    "-u 2" "-u 131072" "-i 3601" "-b" "-i -1" "-b 8x" "oops" "--help" \
+		    "-i 99999999999999999999"; do
 		# shellcheck disable=SC2086 # split on purpose
 		expect_err 2 '' "$SCX" $args
 	done

@@ -571,7 +571,7 @@ static int test_opts_good(void)
 {
 	static const char *const none[] = { NULL };
 	static const char *const low[] = {
-		"-b", "1", "-s", "100", "-i", "0", "-r", "4", "-u", "4", NULL,
+		"-b", "1", "-s", "1000", "-i", "0", "-r", "4", "-u", "4", NULL,
 	};
 	static const char *const high[] = {
 		"-b", "4096", "-s", "1000000", "-i", "3600", "-r", "65536",
@@ -588,7 +588,7 @@ static int test_opts_good(void)
 	ok &= EXPECT(!o.full_user && !o.partial && !o.json && !o.verbose);
 
 	ok &= EXPECT_EQ(parse(low, &o, &lines), 0) & EXPECT_EQ(lines, 0);
-	ok &= EXPECT_EQ(o.batch, 1) & EXPECT_EQ(o.slice_us, 100);
+	ok &= EXPECT_EQ(o.batch, 1) & EXPECT_EQ(o.slice_us, 1000);
 	ok &= EXPECT_EQ(o.interval, 0) & EXPECT_EQ(o.ring_kib, 4);
 	ok &= EXPECT_EQ(o.uring_kib, 4);
 
@@ -607,7 +607,7 @@ static int test_opts_bad(void)
 		{ "-b", "abc" }, { "-b", "-1" }, { "-b", "" }, { "-b", "8k" },
 		/* strtoul() takes it for 1 */
 		{ "-b", "-18446744073709551615" },
-		{ "-s", "99" }, { "-s", "1000001" }, { "-i", "3601" },
+		{ "-s", "999" }, { "-s", "1000001" }, { "-i", "3601" },
 		{ "-r", "3" }, { "-r", "6" }, { "-r", "131072" }, { "-u", "0" },
 		{ "-u", "4294967300" }, { "-b", "8", "extra" },
 	};
