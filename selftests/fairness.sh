@@ -188,7 +188,9 @@ t_nice19_pinned_run() { nice19_hogs 2 10; }
 # of vtime: capped back (lag_capped), or counted as a corrupt decision
 # (bad_vtime, over 1,000 s ahead). Charged as it goes, it is a burst ahead
 # (0.5 s at weight 1), well within the lag 3 waiting tasks may have (3.3 s
-# with 2 CPUs, cap_lag()): both must stay 0.
+# with 2 CPUs, cap_lag()): both must stay 0. And at least 1,000 of its
+# wake-ups (2,400 or so) must have taken that shortcut (direct), or the
+# test saw another path.
 t_direct_charged_run() {
 	local sp capped all="0-$(($(nproc) - 1))"
 
@@ -219,6 +221,11 @@ t_direct_charged_run() {
 	sched_check "after the hogs ran"
 	stop_all
 	sched_stop
+	# the path under test: most of its ~2,400 wake-ups went straight
+	# to an idle CPU
+	jget "$FINAL" direct
+	tdiag "direct $V"
+	[ "$V" -ge 1000 ] || fail "only $V tasks run directly: the path was not taken"
 	jget "$FINAL" lag_capped; capped=$V
 	jget "$FINAL" bad_vtime
 	tdiag "lag_capped $capped, bad_vtime $V"

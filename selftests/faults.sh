@@ -218,7 +218,7 @@ t_stdout_block_setup() {
 }
 
 t_stdout_block_run() {
-	local ncpu holder ticker i prev gap=0 maxgap=0
+	local ncpu holder ticker i prev gap=0 maxgap=0 seq0
 
 	ncpu=$(nproc)
 	mkfifo "$FIFODIR/out" || fail "mkfifo"
@@ -241,6 +241,7 @@ t_stdout_block_run() {
 	file_lines "$FIFODIR/holder"
 	tdiag "pipe buffer ${LINES[0]} bytes"
 	SCHED_TO=$FIFODIR/out sched_start -j -i 1
+	enseq; seq0=$ENSEQ
 	spins $((2 * ncpu))
 	now; prev=$NOW
 	( while :; do now; echo "$NOW" >> "$FIFODIR/ticks"; nap 0.2; done ) &
@@ -257,6 +258,10 @@ t_stdout_block_run() {
 	tdiag "$((2 * ncpu)) hogs for $ELAPSED_MS ms: ticks ${DELTA[*]};" \
 		"waking task: ${#LINES[@]} runs, longest gap $maxgap ms"
 	sched_check "after 60 s with stdout blocked"
+	# attached all along: a restart would be enabled again by now
+	enseq
+	[ "$ENSEQ" = "$seq0" ] ||
+		fail "detached and enabled again: enable_seq $seq0 -> $ENSEQ"
 	[ $maxgap -le 5000 ] || fail "the waking task did not run for $maxgap ms"
 	[ $((MIN * 4 * 2 * ncpu)) -ge "$TOTAL" ] ||
 		fail "a hog got $MIN ticks < 25% of the mean ($((TOTAL / (2 * ncpu))))"
@@ -598,6 +603,9 @@ t_stuck_setup() {
 	[ -x "$PYTHON" ] || skip "no $PYTHON to set SCHED_EXT"
 }
 
+# no_file FILE: FILE does not exist
+no_file() { [ ! -e "$1" ]; }
+
 # gaps FILE: spin until $FIFODIR/stop, then write to FILE the longest time
 # between two turns of the loop, ms
 gaps() {
@@ -613,10 +621,11 @@ gaps() {
 }
 
 t_stuck_run() {
-	local max
+	local max seq0
 
 	SCX=$SCX_FAULTS UL_FAULTS=stuck UL_STUCK_FILE=$FIFODIR/stuck \
 		sched_start -p -i 0
+	enseq; seq0=$ENSEQ
 	gate_init
 	gated gaps "$TDIR/gaps"
 	gated busy
@@ -625,9 +634,9 @@ t_stuck_run() {
 	gate_open
 	nap 1
 	echo "${PIDS[0]}" > "$FIFODIR/stuck"
-	nap 5
-	[ ! -e "$FIFODIR/stuck" ] || fail "no round took the hog in 5 s"
-	wait_until 20 is_ours || fail "not attached again 20 s after the stop"
+	wait_until 10 no_file "$FIFODIR/stuck" || fail "no round took the hog in 10 s"
+	wait_until 20 reenabled "$seq0" ||
+		fail "not enabled again 20 s after the round took the hog"
 	: > "$FIFODIR/stop"
 	reap 30
 	sched_stop
