@@ -252,7 +252,9 @@ expect_err() {
 # load_race ----------------------------------------------------------------
 # Two instances started together both find none loaded and load; the one
 # that attaches second must be refused as a second instance is, in one line
-# (exit 1), and the first run on.
+# (exit 1), and the first run on. Each must be seen past check_system()
+# (its SIGINT handler comes next), which refuses one started too late with
+# the same line: the refusal is then attach's.
 t_load_race_run() {
 	local i pids=() rc win lose
 
@@ -260,6 +262,10 @@ t_load_race_run() {
 		"$SCX" -i 0 > "$TDIR/two$i.out" 2> "$TDIR/two$i.err" &
 		pids+=($!)
 		echo "$!" >> "$TDIR/sched.pids"
+	done
+	for i in 0 1; do
+		wait_until 20 catches_sigint "${pids[i]}" ||
+			fail "instance $i did not get past its checks: no race"
 	done
 	wait_until 30 one_ended "${pids[@]}" || fail "two instances ran 30 s"
 	if alive "${pids[0]}"; then win=0 lose=1; else win=1 lose=0; fi
