@@ -15,7 +15,9 @@
 #             part 2's PATH: only the programs a fresh Debian has
 #   4. VM     the same binary on Debian sid's sched_ext kernel (7.2 when
 #             this was written), through the tests that reach each kfunc
-#             of the compat layer
+#             of the compat layer, with 4 vCPUs rather than 2: a mask of
+#             some CPUs, not all (affinity), and placement among more
+#             CPUs than two
 #
 # The last line is "N passed, N failed, N skipped"; the exit status is
 # non-zero on any failure. Under CI (CI=true) a skip is a failure too:
@@ -50,15 +52,15 @@ tally() {
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
-# vm_suite LOGNAME TIMEOUT [TEST...]: vm_tests.sh in one boot of $KERNEL,
-# on Debian with the PATH fresh_check made: the tests too run only what a
-# fresh Debian has once setup.sh ran
+# vm_suite LOGNAME TIMEOUT [TEST...]: vm_tests.sh in one boot of $KERNEL
+# with $VM_CPUS vCPUs (2 unless set), on Debian with the PATH fresh_check
+# made: the tests too run only what a fresh Debian has once setup.sh ran
 vm_suite() {
 	local name=$1 tmo=$2 path=$PATH
 
 	shift 2
 	[ -d "$log/fresh-bin" ] && path=$log/fresh-bin
-	"$src/scripts/vm.sh" -t "$tmo" -o "$log/$name" -- \
+	"$src/scripts/vm.sh" -t "$tmo" -c "${VM_CPUS:-2}" -o "$log/$name" -- \
 		env PATH="$path" \
 		SCX_USERLAND="$out/scx_userland" SCX_NO_SKIP="${ci:+1}" \
 		SCX_SELFTEST_BIN="$out/selftests" \
@@ -118,15 +120,15 @@ echo "# part 3: selftests against the scheduler, in the test kernel"
 vm_suite vm "${SCX_TEST_TIMEOUT:-1500}"
 tally vm "$log/vm.tap"
 
-echo "# part 4: the same binary on a second sched_ext kernel"
+echo "# part 4: the same binary on a second sched_ext kernel, 4 vCPUs"
 if [ ! -r /etc/debian_version ]; then
 	printf '1..1\nok 1 second kernel # SKIP off Debian: no sid kernel\n' |
 		tee "$log/vm2.tap"
 elif setup=$(SCX_KERNEL_SUITE=sid "$src/scripts/setup.sh" 2>&1); then
 	kernel=${setup##*KERNEL=}
 	echo "# kernel $kernel"
-	KERNEL=$kernel SCX_VM=1 vm_suite vm2 600 load weighted affinity pinned tiny_ring idle \
-		wakeup busy pin_wakeup pin_placed pin_pipes stopped error_exit
+	KERNEL=$kernel SCX_VM=1 VM_CPUS=4 vm_suite vm2 600 load weighted affinity pinned \
+		tiny_ring idle wakeup busy pin_wakeup pin_placed pin_pipes stopped error_exit
 else
 	printf '%s\n' "$setup" | sed 's/^/# /'
 	printf '1..1\nnot ok 1 set-up of the second kernel\n' | tee "$log/vm2.tap"
