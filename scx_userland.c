@@ -1190,8 +1190,12 @@ static int check_system(void)
 			"scx_userland: this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)\n");
 		return -1;
 	}
-	if (!fgets(state, sizeof(state), f))
-		state[0] = '\0';
+	if (!fgets(state, sizeof(state), f)) {
+		fprintf(stderr,
+			"scx_userland: cannot read /sys/kernel/sched_ext/state\n");
+		fclose(f);
+		return -1;
+	}
 	fclose(f);
 	state[strcspn(state, "\n")] = '\0';
 	if (strcmp(state, "disabled")) {
@@ -1362,11 +1366,17 @@ static int run(struct scx_userland *skel)
 	pthread_t stats_thread;
 	int efd, ret = -1;
 
+	/* each checked at once: the second call could change errno */
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.enqueued), on_enqueued,
 			      NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "scx_userland: cannot map the enqueued ring: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	urb = user_ring_buffer__new(bpf_map__fd(skel->maps.dispatched), NULL);
-	if (!rb || !urb) {
-		fprintf(stderr, "scx_userland: cannot map the rings: %s\n",
+	if (!urb) {
+		fprintf(stderr, "scx_userland: cannot map the dispatched ring: %s\n",
 			strerror(errno));
 		goto out;
 	}
