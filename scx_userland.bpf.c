@@ -1466,9 +1466,9 @@ void BPF_STRUCT_OPS(userland_enable, struct task_struct *p)
 
 /*
  * @p leaves sched_ext: the user gave it another policy (chrt), or it exits.
- * The scheduler task may do so as it waits in USERSCHED_DSQ, and would
- * then never run to clear usersched_waiting, and the heartbeat would
- * preempt a CPU for it at every beat.
+ * Made so as it waits in USERSCHED_DSQ, the scheduler task would never run
+ * there to clear usersched_waiting, and the heartbeat would preempt a CPU
+ * for it at every beat.
  */
 void BPF_STRUCT_OPS(userland_disable, struct task_struct *p)
 {
