@@ -1210,7 +1210,7 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 	 * task, asleep now, would leave there. Come back once that drain is
 	 * done.
 	 */
-	if (drained == -EBUSY)
+	if (drained == -EBUSY && bpf_fault != UL_FAULT_NO_KICK)
 		scx_bpf_kick_cpu(cpu, SCX_KICK_IDLE);
 }
 
@@ -1355,20 +1355,33 @@ static void recap_shared(void)
  * the drain that inserted it looked while that CPU was busy, and it went
  * idle before the insertion was seen. drain_kick_idle() kicks it again
  * only for a task that may use one CPU, and that kick can come too soon.
- * Wake an idle CPU for each of the first few.
+ * Wake an idle CPU for each task, in queue order, until none is idle: the
+ * tasks ahead may all be tied to busy CPUs (a make -j under taskset), so
+ * up to KICK_SCAN are looked at, not only the first few.
  */
-#define KICK_SCAN	8
+#define KICK_SCAN	256
 
 static void kick_for_shared(void)
 {
+	const struct cpumask *idle = scx_bpf_get_idle_cpumask();
+	struct bpf_iter_scx_dsq it;
 	struct task_struct *p;
-	int n = 0;
+	u32 i;
 
-	bpf_for_each(scx_dsq, p, SHARED_DSQ, 0) {
-		if (++n > KICK_SCAN)
+	/*
+	 * bpf_for(), not a count of bpf_for_each()'s turns, which the
+	 * verifier would walk one by one. kick_idle_cpu() takes the CPU it
+	 * wakes out of @idle.
+	 */
+	bpf_iter_scx_dsq_new(&it, SHARED_DSQ, 0);
+	bpf_for(i, 0, KICK_SCAN) {
+		p = bpf_iter_scx_dsq_next(&it);
+		if (!p || bpf_cpumask_empty(idle))
 			break;
 		kick_idle_cpu(p->cpus_ptr);
 	}
+	bpf_iter_scx_dsq_destroy(&it);
+	scx_bpf_put_idle_cpumask(idle);
 }
 
 /*

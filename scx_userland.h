@@ -55,7 +55,10 @@ struct ul_dsp_rec {
  * are all busy then and go idle before its insertions are seen.
  */
 #define UL_FAULT_BUSY		1
-/* Nor does it kick the one CPU a task may use. */
+/*
+ * Nor does it kick the one CPU a task may use, nor a CPU whose drain found
+ * the ring held its own: only the heartbeat wakes an idle CPU.
+ */
 #define UL_FAULT_NO_KICK	2
 /*
  * The drain of a CPU whose last task was the scheduler task fails with

@@ -37,6 +37,7 @@ TESTS+=(
 	"sched_fifo  60  the scheduler made SCHED_FIFO as it waits for a CPU: no CPU preempted for it after"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
+	"kick_behind 90  no kick but the heartbeat's, a nice 19 task behind 16 pinned elsewhere (fault build): naps end within 250 ms"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
 	"flood      900  20000 runnable threads: in 1.5x EEVDF's time, probes in 5 s or 3x (none over 15 s), attached"
@@ -924,13 +925,15 @@ t_sched_fifo_run() {
 # napping: nap 10 ms until $FIFODIR/stop
 napping() { while [ ! -e "$FIFODIR/stop" ]; do nap 0.01 || :; done; }
 
-# naps N MS: a task pinned to CPU 0 naps 10 ms N times; how many naps
-# lasted over MS ms into NAPS_OVER. Then the scheduler stops.
+# naps N MS: a task pinned to CPU 0 (at nice $NAPS_NICE, 0 unless set)
+# naps 10 ms N times; how many naps lasted over MS ms into NAPS_OVER. Then
+# the scheduler stops.
 naps() {
 	local sp d max=0
 
 	(
 		pin 0 "$BASHPID"
+		renice -n "${NAPS_NICE:-0}" -p "$BASHPID" > /dev/null
 		for ((i = 0; i < $1; i++)); do
 			now; d=$NOW
 			nap 0.01 || :
@@ -1001,6 +1004,29 @@ t_drain_busy_run() {
 	naps 200 50
 	[ "$NAPS_OVER" -le 2 ] ||
 		fail "$NAPS_OVER naps over 50 ms: decisions left in the user ring"
+}
+
+# kick_behind: as lost_kick's second part (UL_FAULTS=nokick: only the
+# heartbeat wakes an idle CPU), with 16 hogs pinned to the last CPU, beside
+# the scheduler, and the napper at nice 19: each of its wake-ups is decided
+# far ahead in vtime, to wait in SHARED_DSQ behind hogs that may not run on
+# CPU 0, idle. The heartbeat must find it there all the same: at most 1 of
+# 100 naps over 250 ms.
+t_kick_behind_setup() {
+	t_lost_kick_setup
+}
+
+t_kick_behind_run() {
+	local i
+
+	pin $(($(nproc) - 1)) "$BASHPID"
+	SCX=$SCX_FAULTS UL_FAULTS=nokick sched_start -f -j -i 0
+	gate_init
+	for ((i = 0; i < 16; i++)); do gated spin; done
+	gate_open
+	NAPS_NICE=19 naps 100 250
+	[ "$NAPS_OVER" -le 1 ] ||
+		fail "$NAPS_OVER naps over 250 ms: CPU 0 idle, its task behind others"
 }
 
 # bad_decisions: the fault build mixes corrupt decisions into the real
