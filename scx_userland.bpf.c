@@ -1357,7 +1357,7 @@ static void recap_shared(void)
  * only for a task that may use one CPU, and that kick can come too soon.
  * Wake an idle CPU for each task, in queue order, until none is idle: the
  * tasks ahead may all be tied to busy CPUs (a make -j under taskset), so
- * up to KICK_SCAN are looked at, not only the first few.
+ * up to KICK_SCAN of them are looked at.
  */
 #define KICK_SCAN	256
 
