@@ -1178,6 +1178,7 @@ static void on_signal(int sig)
 static int check_system(void)
 {
 	char state[64] = "", ops[64] = "";
+	bool got;
 	FILE *f;
 
 	if (geteuid()) {
@@ -1190,13 +1191,13 @@ static int check_system(void)
 			"scx_userland: this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)\n");
 		return -1;
 	}
-	if (!fgets(state, sizeof(state), f)) {
+	got = fgets(state, sizeof(state), f) != NULL;
+	fclose(f);
+	if (!got) {
 		fprintf(stderr,
 			"scx_userland: cannot read /sys/kernel/sched_ext/state\n");
-		fclose(f);
 		return -1;
 	}
-	fclose(f);
 	state[strcspn(state, "\n")] = '\0';
 	if (strcmp(state, "disabled")) {
 		f = fopen("/sys/kernel/sched_ext/root/ops", "r");
