@@ -1409,6 +1409,9 @@ static int run(struct scx_userland *skel)
 		stats_end(stats_thread);
 		goto out;
 	}
+#ifdef UL_ATTACH_HOOK
+	UL_ATTACH_HOOK();	/* selftests/scx_userland_faults.c */
+#endif
 
 	/* No stdio in here: the stats thread prints (see stats_main()). */
 	while (!READ_ONCE(exit_req) && !UEI_EXITED(skel, uei)) {

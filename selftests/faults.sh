@@ -27,6 +27,7 @@ TESTS+=(
 	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"stuck       60  stopped 3 s in a round that took the only waiting task (fault build): it runs within 2 s, restarts"
+	"slow_attach 60  its first round 1.5 s after the attach, tasks waiting (fault build): no restart"
 	"pidns       90  in a new PID namespace, with and without its /proc: decides, exits 0"
 	"timens      90  in a time namespace 1000 s ahead, with and without /proc: decides, its waits measured right, exits 0"
 	"slice_bound 180 -s 1000000 and 200 hogs on the CPUs: every hog runs within 15 s"
@@ -648,6 +649,43 @@ t_stuck_run() {
 	[ "$max" -le 2000 ] || fail "the hog taken did not run for $max ms"
 	[[ "${LINES[*]}" == *"restarting"* ]] || fail "it did not say it restarted"
 }
+
+# slow_attach --------------------------------------------------------------
+# User space runs no round before its attach returns, and the kernel enables
+# every task first: a second or more on a machine another verifier keeps
+# busy. The heartbeat must not take that for a stall and restart it (load_race
+# once lost so). The fault build sleeps once attached, before its first
+# round, while spinners started before it wait for their first decisions.
+t_slow_attach_setup() {
+	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
+}
+
+t_slow_attach_run() {
+	local seq0 n
+
+	spins $(($(nproc) * 2))
+	: > "$FIFODIR/attach"
+	SCX=$SCX_FAULTS UL_FAULTS=slowattach UL_ATTACH_FILE=$FIFODIR/attach \
+		sched_start -j -i 1
+	enseq; seq0=$ENSEQ
+	wait_until 10 no_file "$FIFODIR/attach" ||
+		fail "not past the fault's sleep in 10 s"
+	# two stats lines later, an exit would have been reported
+	count_out '{*'; n=$N
+	wait_until 10 json_lines $((n + 2)) || fail "no stats lines after the sleep"
+	file_lines "$SCHED_ERR"
+	[ ${#LINES[@]} -eq 0 ] || fail "stderr after the sleep: ${LINES[*]}"
+	enseq
+	[ "$ENSEQ" -eq "$seq0" ] || fail "enabled again: enable_seq $seq0, now $ENSEQ"
+	last_json || fail "no stats"
+	jget "$V" dispatched
+	tdiag "dispatched $V since attached"
+	[ "$V" -gt 0 ] || fail "nothing dispatched"
+	sched_stop
+}
+
+# json_lines N: at least N lines of JSON stats so far
+json_lines() { count_out '{*'; [ "$N" -ge "$1" ]; }
 
 # unshare_run ARGS...: the scheduler under unshare ARGS; it must decide for a
 # load, stay attached and exit 0 on SIGINT

@@ -21,8 +21,11 @@
  * UL_FAULTS=stuck, the first round that takes the task whose pid the file
  * UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS there: a
  * scheduler stopped mid-round (a debugger, SIGSTOP), holding a task it took
- * from the ring before it told the BPF side of it. Any other UL_FAULTS is
- * an error. Without UL_FAULTS, this is scx_userland.
+ * from the ring before it told the BPF side of it. With UL_FAULTS=slowattach,
+ * it sleeps SLOW_ATTACH_MS once attached, before its first round, then
+ * removes the file UL_ATTACH_FILE names: as if the kernel's enable of every
+ * task had taken that long, which keeps the attach from returning. Any
+ * other UL_FAULTS is an error. Without UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,7 @@
 
 #define SLOW_ROUND_MS	500
 #define STUCK_ROUND_MS	3000
+#define SLOW_ATTACH_MS	1500
 
 struct ring_buffer;
 struct user_ring_buffer;
@@ -38,9 +42,11 @@ struct scx_userland;
 static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec);
 static void slow_round(struct ring_buffer *rb);
 static void bpf_faults(struct scx_userland *skel);
+static void slow_attach(void);
 #define UL_FAULT_HOOK(urb, rec)	inject_fault(urb, rec)
 #define UL_ROUND_HOOK(rb)	slow_round(rb)
 #define UL_LOAD_HOOK(skel)	bpf_faults(skel)
+#define UL_ATTACH_HOOK()	slow_attach()
 
 #include "scx_userland.c"
 
@@ -58,7 +64,7 @@ static void bpf_faults(struct scx_userland *skel)
 		skel->rodata->bpf_fault = UL_FAULT_DRAIN_BUSY;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
 		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
-		   strcmp(mode, "stuck")) {
+		   strcmp(mode, "stuck") && strcmp(mode, "slowattach")) {
 		fprintf(stderr, "scx_userland_faults: unknown UL_FAULTS '%s'\n",
 			mode);
 		exit(2);
@@ -106,6 +112,22 @@ static void slow_round(struct ring_buffer *rb)
 	} else if (!strcmp(mode, "stuck") && stuck_taken()) {
 		nanosleep(&stuck, NULL);
 	}
+}
+
+static void slow_attach(void)
+{
+	static const struct timespec ts = {
+		.tv_sec = SLOW_ATTACH_MS / 1000,
+		.tv_nsec = SLOW_ATTACH_MS % 1000 * 1000000L,
+	};
+	const char *mode = getenv("UL_FAULTS");
+	const char *path = getenv("UL_ATTACH_FILE");
+
+	if (!mode || strcmp(mode, "slowattach"))
+		return;
+	nanosleep(&ts, NULL);
+	if (path)
+		unlink(path);
 }
 
 static void inject_fault(struct user_ring_buffer *urb, struct ul_dsp_rec *rec)
