@@ -103,6 +103,11 @@ u64 user_queued;
 u64 user_rounds;
 u64 user_round_start_ns;
 u64 user_round_ns;
+/*
+ * Set by user space once its attach has returned: before, the kernel is
+ * still enabling every task, and user space can run no round.
+ */
+bool user_attached;
 
 static u64 usersched_enq_ns;
 static bool usersched_waiting;	/* enqueued, has not run since */
@@ -1408,8 +1413,11 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 	/*
 	 * A round in progress may hold tasks it took from the ring and has
 	 * not counted in user_queued yet: a sign of life is a round's end.
+	 * Until the attach has returned to user space, the kernel's enable
+	 * of every task, a second or more on a busy machine, holds it up:
+	 * the kernel's watchdog is the bound then.
 	 */
-	if (rounds != last_rounds ||
+	if (!READ_ONCE(user_attached) || rounds != last_rounds ||
 	    (!nr_user_waiting() && !READ_ONCE(user_round_start_ns))) {
 		last_rounds = rounds;
 		progress_ns = now;

@@ -1412,6 +1412,8 @@ static int run(struct scx_userland *skel)
 #ifdef UL_ATTACH_HOOK
 	UL_ATTACH_HOOK();	/* selftests/scx_userland_faults.c */
 #endif
+	/* the heartbeat's stall clock runs from here (see heartbeat_fn()) */
+	WRITE_ONCE(skel->bss->user_attached, true);
 
 	/* No stdio in here: the stats thread prints (see stats_main()). */
 	while (!READ_ONCE(exit_req) && !UEI_EXITED(skel, uei)) {
