@@ -1325,12 +1325,16 @@ static u64 last_rounds, progress_ns;
 static void recap_shared(void)
 {
 	u64 vtime, now = bpf_ktime_get_ns(), waiting = nr_waiting();
+	struct bpf_iter_scx_dsq it;
 	struct task_ctx *tctx;
 	struct task_struct *p;
-	int n = 0;
+	u32 i;
 
-	bpf_for_each(scx_dsq, p, SHARED_DSQ, SCX_DSQ_ITER_REV) {
-		if (++n > RECAP_SCAN)
+	/* bpf_for(), as in kick_for_shared() */
+	bpf_iter_scx_dsq_new(&it, SHARED_DSQ, SCX_DSQ_ITER_REV);
+	bpf_for(i, 0, RECAP_SCAN) {
+		p = bpf_iter_scx_dsq_next(&it);
+		if (!p)
 			break;
 		vtime = p->scx.dsq_vtime;
 		tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
@@ -1343,16 +1347,16 @@ static void recap_shared(void)
 		}
 		if (vtime == p->scx.dsq_vtime)
 			continue;
-		scx_bpf_dsq_move_set_vtime(BPF_FOR_EACH_ITER, vtime);
+		scx_bpf_dsq_move_set_vtime(&it, vtime);
 		/*
 		 * As place() does: its decided vtime is the one it waits at,
 		 * which ops.running() makes vtime_now. Not moved (a CPU took
 		 * it meanwhile), it keeps the one it had.
 		 */
-		if (scx_bpf_dsq_move_vtime(BPF_FOR_EACH_ITER, p, SHARED_DSQ, 0) &&
-		    tctx)
+		if (scx_bpf_dsq_move_vtime(&it, p, SHARED_DSQ, 0) && tctx)
 			tctx->vtime = vtime;
 	}
+	bpf_iter_scx_dsq_destroy(&it);
 }
 
 /*
