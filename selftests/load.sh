@@ -16,6 +16,7 @@ TESTS+=(
 	"bad_input   90  bad options, not root, no memory to lock, second instance: one-line error, nothing attached"
 	"load_signal 60  SIGINT while it loads: exit 0, nothing attached, stderr empty"
 	"load_twice  60  SIGINT and SIGTERM while it loads: exit 0, nothing attached, stderr empty"
+	"load_flood  60  30 SIGINTs 20 ms apart while it loads (a held Ctrl-C): exit 0, nothing attached, stderr empty"
 	"load_race   60  two instances at once: the second to attach refused in one line"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"verifier    60  the verifier's work, default and -f: at most 50,000 instructions processed"
@@ -146,8 +147,17 @@ t_load_signal_run() { signal_load INT; }
 # fail every retry. The load must end as after one signal.
 t_load_twice_run() { signal_load INT TERM; }
 
-# signal_load SIG...: send the signals SIG... to the scheduler as it loads:
-# exit 0, nothing attached, nothing on stderr
+# load_flood ---------------------------------------------------------------
+# A held Ctrl-C: the terminal repeats it every 30 ms or so. Each one the
+# verifier finds pending fails a program's load with -EAGAIN, and libbpf
+# retries a few times only.
+t_load_flood_run() {
+	SIG_GAP=0.02 signal_load $(printf 'INT %.0s' {1..30})
+}
+
+# signal_load SIG...: send the signals SIG... to the scheduler as it loads,
+# SIG_GAP seconds apart if set, until it exits: exit 0, nothing attached,
+# nothing on stderr
 signal_load() {
 	local pid rc seq0 sig
 
@@ -156,7 +166,10 @@ signal_load() {
 	pid=$!
 	echo "$pid" >> "$TDIR/sched.pids"
 	wait_until 20 catches_sigint "$pid" || fail "no SIGINT handler in 20 s"
-	for sig; do kill -"$sig" "$pid"; done
+	for sig; do
+		kill -"$sig" "$pid" 2> /dev/null || break
+		[ -z "${SIG_GAP:-}" ] || nap "$SIG_GAP"
+	done
 	wait_until 30 none_alive "$pid" || fail "still running 30 s after $* during its load"
 	wait "$pid"; rc=$?
 	enseq
