@@ -1481,7 +1481,7 @@ static void set_signals(void)
 int main(int argc, char **argv)
 {
 	static char err_buf[BUFSIZ];
-	sigset_t alarm_set;
+	sigset_t load_set;
 	struct scx_userland *skel;
 	bool restart;
 	int ret;
@@ -1507,19 +1507,21 @@ int main(int argc, char **argv)
 	if (check_system())
 		return 1;
 	set_signals();
-	sigemptyset(&alarm_set);
-	sigaddset(&alarm_set, SIGALRM);
+	sigemptyset(&load_set);
+	sigaddset(&load_set, SIGINT);
+	sigaddset(&load_set, SIGTERM);
+	sigaddset(&load_set, SIGALRM);
 	do {
 		/* the BPF side's counters begin at zero too */
 		queue_reset();
 		/*
 		 * The verifier gives up on a pending signal, and libbpf retries
-		 * a few times only: SIGALRM, every 100 ms after a second
-		 * signal, waits until the load is done.
+		 * a few times only: a held Ctrl-C, or SIGALRM every 100 ms
+		 * after a second signal, waits until the load is done.
 		 */
-		pthread_sigmask(SIG_BLOCK, &alarm_set, NULL);
+		pthread_sigmask(SIG_BLOCK, &load_set, NULL);
 		skel = open_and_load();
-		pthread_sigmask(SIG_UNBLOCK, &alarm_set, NULL);
+		pthread_sigmask(SIG_UNBLOCK, &load_set, NULL);
 		ret = run(skel);
 		restart = !ret && restart_asked(skel);
 		/*
