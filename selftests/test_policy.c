@@ -810,6 +810,18 @@ static int test_text_block(void)
 	cur.k.late = 8;
 	format_text(buf, sizeof(buf), &cur, &prev);
 	ok &= EXPECT(strstr(buf, "direct 300/s  !late 4/s  queued 7"));
+
+	/* under 10/s, a rate has a decimal: events that came never read 0/s */
+	cur.k.late = 1;
+	cur.k.enq_fallback = 1;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	ok &= EXPECT(strstr(buf, "!late 0.5/s") && strstr(buf, "!fallback 0.5/s"));
+	cur.elapsed_ns = prev.elapsed_ns + 3600000000000ULL;
+	format_text(buf, sizeof(buf), &cur, &prev);
+	ok &= EXPECT(strstr(buf, "decided <0.1/s") && strstr(buf, "!late <0.1/s"));
+	ok &= EXPECT(!strstr(buf, " 0/s"));
+	cur.elapsed_ns = prev.elapsed_ns + 2000000000ULL;
+	cur.k.enq_fallback = 10;
 	cur.k.late = 0;
 
 	/* all of them at once, large: still at most 3 lines of 100 columns */
