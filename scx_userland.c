@@ -614,6 +614,26 @@ static __u64 per_sec(__u64 d, __u64 dt_ns)
 	return r;
 }
 
+/*
+ * @d events in @dt_ns as a rate: fmt_num()'s form from 1/s, "0.5" or
+ * "<0.1" below: events that came never read as 0/s.
+ */
+static const char *fmt_rate(char *buf, size_t size, __u64 d, __u64 dt_ns)
+{
+	__u64 r = per_sec(d, dt_ns);
+	unsigned int tenths;
+
+	if (!d || r)
+		return fmt_num(buf, size, r);
+	/* under 1/s, @d is under @dt_ns / 1e9: d * 10 fits */
+	tenths = per_sec(d * 10, dt_ns) % 10;
+	if (tenths)
+		snprintf(buf, size, "0.%u", tenths);
+	else
+		snprintf(buf, size, "<0.1");
+	return buf;
+}
+
 /* "p50 128us  p99 8.2ms  max 33ms" of the histogram @h */
 static void out_wait(struct ul_out *o, const __u64 *h)
 {
@@ -663,7 +683,7 @@ static int problem_fields(const struct ul_snap *cur, const struct ul_snap *prev,
 			continue;
 		if (f[i].rate)
 			snprintf(fields[n++], 40, "!%s %s/s", f[i].name,
-				 fmt_num(num, sizeof(num), per_sec(f[i].val, dt)));
+				 fmt_rate(num, sizeof(num), f[i].val, dt));
 		else if (prev)
 			snprintf(fields[n++], 40, "!%s %s", f[i].name,
 				 fmt_num(num, sizeof(num), f[i].val));
@@ -721,10 +741,10 @@ static int format_text(char *buf, size_t size, const struct ul_snap *cur,
 	cpu = per_sec(cur->cpu_ns - prev->cpu_ns, dt) / 1000000;
 	out(&o, "stats %llus: decided %s/s  direct %s/s",
 	    (unsigned long long)(cur->elapsed_ns / 1000000000ULL),
-	    fmt_num(a, sizeof(a), per_sec(cur->u.submitted - prev->u.submitted, dt)),
-	    fmt_num(b, sizeof(b), per_sec(cur->k.direct - prev->k.direct, dt)));
+	    fmt_rate(a, sizeof(a), cur->u.submitted - prev->u.submitted, dt),
+	    fmt_rate(b, sizeof(b), cur->k.direct - prev->k.direct, dt));
 	if (late)
-		out(&o, "  !late %s/s", fmt_num(a, sizeof(a), per_sec(late, dt)));
+		out(&o, "  !late %s/s", fmt_rate(a, sizeof(a), late, dt));
 	out(&o, "  queued %llu  cpu %llu.%llu%%\n", (unsigned long long)cur->queued,
 	    (unsigned long long)cpu / 10, (unsigned long long)cpu % 10);
 

@@ -811,7 +811,7 @@ static int test_text_block(void)
 	format_text(buf, sizeof(buf), &cur, &prev);
 	ok &= EXPECT(strstr(buf, "direct 300/s  !late 4/s  queued 7"));
 
-	/* under 10/s, a rate has a decimal: events that came never read 0/s */
+	/* under 1/s, a rate has a decimal: events that came never read 0/s */
 	cur.k.late = 1;
 	cur.k.enq_fallback = 1;
 	format_text(buf, sizeof(buf), &cur, &prev);
