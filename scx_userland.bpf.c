@@ -47,7 +47,7 @@ char _license[] SEC("license") = "GPL";
 const u64 slice_ns __weak = 20 * 1000 * 1000;
 const u32 nr_cpus __weak = 1;	/* possible CPUs: IDs 0 to nr_cpus - 1 */
 const u32 nr_online __weak = 1;	/* online at load; hotplug reloads us */
-const bool full_user __weak;	/* -f: each wake-up through user space */
+const bool full_user __weak;	/* -f: no shortcut past user space */
 /* UL_FAULT_*: faults the selftests' build injects, 0 in scx_userland */
 const u32 bpf_fault __weak;
 
