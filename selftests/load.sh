@@ -152,7 +152,10 @@ t_load_twice_run() { signal_load INT TERM; }
 # verifier finds pending fails a program's load with -EAGAIN, and libbpf
 # retries a few times only.
 t_load_flood_run() {
-	SIG_GAP=0.02 signal_load $(printf 'INT %.0s' {1..30})
+	local sigs=()
+
+	mapfile -t sigs < <(printf 'INT\n%.0s' {1..30})
+	SIG_GAP=0.02 signal_load "${sigs[@]}"
 }
 
 # signal_load SIG...: send the signals SIG... to the scheduler as it loads,
