@@ -618,6 +618,7 @@ static int test_opts_bad(void)
 	} unknown[] = {
 		{ { "-x" }, "-x" }, { { "--help" }, "--help" },
 		{ { "--batch=3" }, "--batch=3" }, { { "-b", "8", "-fz" }, "-z" },
+		{ { "-f-", "--batch" }, "option -- (" },
 	};
 	int i, ret, lines;
 	bool ok = true;
