@@ -1086,11 +1086,14 @@ static int parse_uint(char opt, const char *s, unsigned int min,
 /* Returns 0, 1 when -h was given, or -1 on a bad option (message printed). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
+	/* none: getopt_long() only to tell "--help" from "-f-" */
+	static const struct option no_long[] = { {} };
 	int c, err = 0;
 
 	optind = 0;	/* 0, not 1: also forget a half-parsed "-hv" */
 	opterr = 0;
-	while (!err && (c = getopt(argc, argv, ":b:s:i:r:u:fpjvh")) != -1) {
+	while (!err && (c = getopt_long(argc, argv, ":b:s:i:r:u:fpjvh",
+					no_long, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			err = parse_uint(c, optarg, 1, 4096, false, &o->batch);
@@ -1127,11 +1130,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			fprintf(stderr, "scx_userland: -%c needs a value\n", optopt);
 			return -1;
 		default:
-			/* "--help": getopt() stops at its second '-' */
-			if (optopt == '-' && optind < argc &&
-			    !strncmp(argv[optind], "--", 2))
+			/* a long option: optopt 0, the word just passed */
+			if (!optopt)
 				fprintf(stderr, "scx_userland: unknown option %s (-h for help)\n",
-					argv[optind]);
+					argv[optind - 1]);
 			else
 				fprintf(stderr, "scx_userland: unknown option -%c (-h for help)\n",
 					optopt);
