@@ -610,6 +610,8 @@ static int test_opts_bad(void)
 		{ "-s", "999" }, { "-s", "1000001" }, { "-i", "3601" },
 		{ "-r", "3" }, { "-r", "6" }, { "-r", "131072" }, { "-u", "0" },
 		{ "-u", "4294967300" }, { "-b", "8", "extra" },
+		/* a line is a line, whatever the user typed */
+		{ "-b", "1\n2" }, { "-b", "8", "a\nb" }, { "--a\nb" },
 	};
 	/* unknown options, and what the message must quote */
 	static const struct {
