@@ -1063,12 +1063,26 @@ static const char help_text[] =
 "               failed load's verifier log, always)\n"
 "  -h           this help\n";
 
+/*
+ * @s as a message quotes it: control characters (a newline) as '?', so
+ * that a message stays one line, and at most @size - 1 characters.
+ */
+static const char *quoted(char *buf, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && s[i]; i++)
+		buf[i] = iscntrl((unsigned char)s[i]) ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* Parse @s into @val within [min, max]; print why not and return -1. */
 static int parse_uint(char opt, const char *s, unsigned int min,
 		      unsigned int max, bool pow2, unsigned int *val)
 {
 	unsigned long v;
-	char *end;
+	char *end, q[64];
 
 	/* digits only: strtoul() takes " 5" and "+5" as 5, "-5" as huge */
 	errno = 0;
@@ -1076,7 +1090,7 @@ static int parse_uint(char opt, const char *s, unsigned int min,
 	if (errno || !isdigit((unsigned char)s[0]) || *end || v < min ||
 	    v > max || (pow2 && (v & (v - 1)))) {
 		fprintf(stderr, "scx_userland: -%c '%s': expected %s%u to %u\n",
-			opt, s, pow2 ? "a power of two from " : "", min, max);
+			opt, quoted(q, sizeof(q), s), pow2 ? "a power of two from " : "", min, max);
 		return -1;
 	}
 	*val = v;
@@ -1089,6 +1103,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	/* none: getopt_long() only to tell "--help" from "-f-" */
 	static const struct option no_long[] = { {} };
 	int c, err = 0;
+	char q[64];
 
 	optind = 0;	/* 0, not 1: also forget a half-parsed "-hv" */
 	opterr = 0;
@@ -1133,7 +1148,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			/* a long option: optopt 0, the word just passed */
 			if (!optopt)
 				fprintf(stderr, "scx_userland: unknown option %s (-h for help)\n",
-					argv[optind - 1]);
+					quoted(q, sizeof(q), argv[optind - 1]));
 			else
 				fprintf(stderr, "scx_userland: unknown option -%c (-h for help)\n",
 					optopt);
@@ -1142,7 +1157,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!err && optind < argc) {
 		fprintf(stderr, "scx_userland: unexpected argument '%s'\n",
-			argv[optind]);
+			quoted(q, sizeof(q), argv[optind]));
 		return -1;
 	}
 	return err;
