@@ -1090,7 +1090,8 @@ static int parse_uint(char opt, const char *s, unsigned int min,
 	if (errno || !isdigit((unsigned char)s[0]) || *end || v < min ||
 	    v > max || (pow2 && (v & (v - 1)))) {
 		fprintf(stderr, "scx_userland: -%c '%s': expected %s%u to %u\n",
-			opt, quoted(q, sizeof(q), s), pow2 ? "a power of two from " : "", min, max);
+			opt, quoted(q, sizeof(q), s),
+			pow2 ? "a power of two from " : "", min, max);
 		return -1;
 	}
 	*val = v;
