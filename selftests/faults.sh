@@ -653,9 +653,9 @@ t_stuck_run() {
 # slow_attach --------------------------------------------------------------
 # User space runs no round before its attach returns, and the kernel enables
 # every task first: a second or more on a machine another verifier keeps
-# busy. The heartbeat must not take that for a stall and restart it (load_race
-# once lost so). The fault build sleeps once attached, before its first
-# round, while spinners started before it wait for their first decisions.
+# busy. The heartbeat must not take that for a stall and restart it. The
+# fault build sleeps once attached, before its first round, while spinners
+# started before it wait for their first decisions.
 t_slow_attach_setup() {
 	[ -x "${SCX_FAULTS:-}" ] || skip "no fault build (SCX_FAULTS)"
 }
