@@ -24,7 +24,7 @@ TESTS+=(
 	"stdout_restart_int 60 the same, cpu1 offline, SIGINT as a report blocks: exits, no restart"
 	"stdout_full  60 stdout on /dev/full: one line on stderr says why the stats are lost, exit 0"
 	"stdout_error 60 the same full pipe, an error exit (fault build): the reports give up, exit 1"
-	"stopped     90  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
+	"stopped    120  SIGSTOP for 20 s under load: new tasks run in 2 s; attached after SIGCONT"
 	"slow        90  500 ms rounds under load: attached, decisions within 1 s, new tasks run in 2 s"
 	"stuck       60  stopped 3 s in a round that took the only waiting task (fault build): it runs within 2 s, restarts"
 	"slow_attach 60  its first round 1.5 s after the attach, tasks waiting (fault build): no restart"
@@ -549,7 +549,11 @@ t_stopped_run() {
 	kill -CONT "$SCHED_PID"
 	[ "$WORST_MS" -le 2000 ] ||
 		fail "a task started during the stop took $WORST_MS ms"
-	wait_until 20 is_ours || fail "not attached again 20 s after SIGCONT"
+	# a reload beside 2 hogs per CPU in the fair class: 20 s and more
+	# with 4 vCPUs taking turns in one TCG thread
+	now; from=$NOW
+	wait_until 40 is_ours || fail "not attached again 40 s after SIGCONT"
+	now; tdiag "attached again $((NOW - from)) ms after SIGCONT"
 	sched_check "after SIGCONT"
 	stop_all
 	sched_stop
