@@ -1230,6 +1230,20 @@ static void usersched_done(void)
 	WRITE_ONCE(pinned_wake_cpu, -1);
 }
 
+static long spin_until(u64 i, u64 *end)
+{
+	return time_after(bpf_ktime_get_ns(), *end);
+}
+
+/* The fault build's ops.running() is slow (UL_FAULT_SLOW_START). */
+static void slow_start(void)
+{
+	u64 end = bpf_ktime_get_ns() + 3 * 1000 * 1000;
+
+	if (bpf_fault == UL_FAULT_SLOW_START)
+		bpf_loop(1 << 23, spin_until, &end, 0);
+}
+
 void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 {
 	struct task_ctx *tctx;
@@ -1244,6 +1258,7 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 		cpu_run_clear(p);
 		return;
 	}
+	slow_start();
 	cpu_run_start(p, tctx);
 	/*
 	 * CPUs race here without a lock: at worst vtime_now lags by one

@@ -66,6 +66,12 @@ struct ul_dsp_rec {
  * that task has just written wait for the next drain.
  */
 #define UL_FAULT_DRAIN_BUSY	3
+/*
+ * ops.running() waits 3 ms before it notes the task that starts, as if the
+ * CPU were slow to pick it: a drain on another CPU meanwhile sees the CPU
+ * between two tasks.
+ */
+#define UL_FAULT_SLOW_START	4
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

@@ -35,6 +35,7 @@ TESTS+=(
 	"weight_bound 90 a nice -20 hog per CPU and a nice 19 one: it never waits 10 s"
 	"kthreads    60  per-CPU kthreads never wait for user space: counted, and run within 400 ms with it stopped"
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
+	"mid_pick    90  a woken task sent to CPU 0 as it picks another (fault build): 1 of 200 naps over 100 ms at most"
 	"sched_fifo  60  the scheduler made SCHED_FIFO as it waits for a CPU: no CPU preempted for it after"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
@@ -921,6 +922,33 @@ t_sched_pinned_run() {
 	naps 300 100
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 100 ms: the scheduler waited for a slice end"
+}
+
+# mid_pick: a decision is out of sight of other CPUs until the drain that
+# made it ends. A CPU that picks its next task meanwhile may miss it: a
+# preemption that lands then cuts the task being switched out, and one
+# between two tasks has none to cut; the woken task would wait for the
+# picked task's slice. The fault build's ops.running() waits 3 ms before
+# it notes what starts (UL_FAULTS=slowstart); with sched_pinned's set-up
+# and a second task napping 3 ms on CPU 0 to make it pick often, at most 1
+# of 200 naps may last over 100 ms. Both nappers run at nice -10: the wait
+# is charged to the task that starts, and at nice 0 it would put them
+# level with the hogs in vtime, where waiting for a slice end is fair.
+t_mid_pick_setup() {
+	t_lost_kick_setup
+}
+
+t_mid_pick_run() {
+	SCX=$SCX_FAULTS UL_FAULTS=slowstart sched_start -f -s 1000000 -j -i 0
+	pin $(($(nproc) - 1)) "$SCHED_PID"
+	spins $(($(nproc) * 2))
+	while :; do nap 0.003 || :; done &
+	PIDS+=($!)
+	pin 0 $!
+	renice -n -10 -p $! > /dev/null
+	NAPS_NICE=-10 naps 200 100
+	[ "$NAPS_OVER" -le 1 ] ||
+		fail "$NAPS_OVER naps over 100 ms: CPU 0 picked without the woken task"
 }
 
 # sched_fifo: the user may give the scheduler task an RT policy (chrt) at

@@ -17,7 +17,9 @@
  * UL_FAULTS=busy, the BPF side's drain finds no CPU idle (UL_FAULT_BUSY);
  * with UL_FAULTS=nokick, it kicks none either (UL_FAULT_NO_KICK); with
  * UL_FAULTS=drainbusy, the drain after the scheduler task ran on a CPU
- * fails as if another held the ring (UL_FAULT_DRAIN_BUSY). With
+ * fails as if another held the ring (UL_FAULT_DRAIN_BUSY); with
+ * UL_FAULTS=slowstart, ops.running() waits before it notes the task that
+ * starts (UL_FAULT_SLOW_START). With
  * UL_FAULTS=stuck, the first round that takes the task whose pid the file
  * UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS there: a
  * scheduler stopped mid-round (a debugger, SIGSTOP), holding a task it took
@@ -62,6 +64,8 @@ static void bpf_faults(struct scx_userland *skel)
 		skel->rodata->bpf_fault = UL_FAULT_NO_KICK;
 	} else if (!strcmp(mode, "drainbusy")) {
 		skel->rodata->bpf_fault = UL_FAULT_DRAIN_BUSY;
+	} else if (!strcmp(mode, "slowstart")) {
+		skel->rodata->bpf_fault = UL_FAULT_SLOW_START;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
 		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
 		   strcmp(mode, "stuck") && strcmp(mode, "slowattach")) {
