@@ -166,9 +166,10 @@ struct {
 /*
  * What runs on each CPU, for the preemptions below: the vtime of the task
  * as it started, its weight (0: none of ours, or the scheduler task), when
- * it started and when it first ran since it last slept; and the task whose
- * slice was cut, whose decision then still holds. Sized to nr_cpus by user
- * space.
+ * it started and when it first ran since it last slept; the task whose
+ * slice was cut, whose decision then still holds; and the lowest vtime of a
+ * woken task that preempt_for_woken() sent there since (0: none), for the
+ * next task to start (woken_here()). Sized to nr_cpus by user space.
  */
 struct cpu_run {
 	u64	vtime;
@@ -177,6 +178,7 @@ struct cpu_run {
 	u32	weight;
 	s32	pid;
 	s32	cut_pid;
+	u64	woken_vtime;
 };
 
 struct {
@@ -308,6 +310,24 @@ static bool usersched_may_run(s32 cpu)
 }
 
 /*
+ * @p starts on the CPU @cr notes, just set for it. A woken task may have
+ * been sent there as that CPU picked @p, out of its sight (mark_woken()):
+ * if @p is ahead of it in vtime, @p runs SLICE_MIN_NS, after which
+ * keep_prev() sees the woken task, and its decision holds, as after
+ * cut_slice(). The exchange comes after the weight is set: see
+ * mark_woken().
+ */
+static void woken_here(struct task_struct *p, struct cpu_run *cr)
+{
+	u64 woken = __sync_lock_test_and_set(&cr->woken_vtime, 0);
+
+	if (woken && time_after(cr->vtime, woken + WAKE_LEAD_NS)) {
+		scx_bpf_task_set_slice(p, SLICE_MIN_NS);
+		cr->cut_pid = p->pid;
+	}
+}
+
+/*
  * @p, of ours, starts to run on its CPU, at the vtime it has reached. Its
  * CPU, not the calling one: a change of a running task's nice or affinity
  * stops and restarts it from the CPU that makes the change.
@@ -333,6 +353,7 @@ static void cpu_run_start(struct task_struct *p, struct task_ctx *tctx)
 	cr->weight = p->scx.weight ?: 100;
 	cr->pid = p->pid;
 	cr->cut_pid = 0;
+	woken_here(p, cr);
 }
 
 /* None of ours runs on @p's CPU now, and no cut slice is pending. */
@@ -916,6 +937,27 @@ static void kick_idle_left(u32 n)
 }
 
 /*
+ * A woken task of @vtime is sent to @cr's CPU. A kick that lands while that
+ * CPU picks its next task, its lock dropped to move one from another CPU,
+ * may cut the task it switches out; and a CPU between two tasks has none to
+ * cut. Either picks with the drain's insertions still out of sight. So
+ * leave @vtime there too, for the task that starts next (woken_here()).
+ * Then true if a task of ours runs there, to be cut. The exchange, here
+ * after @vtime is set and in woken_here() after the weight is, orders the
+ * two: one of them sees the other.
+ */
+static bool mark_woken(struct cpu_run *cr, u64 vtime)
+{
+	u64 woken = READ_ONCE(cr->woken_vtime);
+
+	vtime = vtime ?: 1;
+	if (woken && time_before(woken, vtime))
+		vtime = woken;
+	__sync_lock_test_and_set(&cr->woken_vtime, vtime);
+	return READ_ONCE(cr->weight);
+}
+
+/*
  * A woken task decided while no CPU is idle would wait for a running slice
  * to end. Preempt, among the CPUs it may use, the one whose task is
  * furthest ahead of it in vtime, if by more than WAKE_LEAD_NS: that task
@@ -923,12 +965,14 @@ static void kick_idle_left(u32 n)
  * who runs next. A CPU draining the batch whose task stopped picks a task
  * anyway: the first woken task that may run there is left to it (one whose
  * task may run on is not counted on: keep_prev() may renew its slice).
- * A scan of every CPU, but only for a wake-up with none idle.
+ * With none to preempt, a CPU between two tasks gets the woken task
+ * (mark_woken()). A scan of every CPU, but only for a wake-up with none
+ * idle.
  */
 static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 			      struct drain_ctx *dctx)
 {
-	s32 cpu, this_cpu = dctx->cpu, target = -1;
+	s32 cpu, this_cpu = dctx->cpu, target = -1, between = -1;
 	s64 lead, max_lead = WAKE_LEAD_NS;
 	u64 now = bpf_ktime_get_ns();
 	struct cpu_run *cr;
@@ -944,8 +988,10 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 		cr = bpf_map_lookup_elem(&cpu_runs, &cpu);
 		/* read once: that CPU may change its task meanwhile */
 		weight = cr ? READ_ONCE(cr->weight) : 0;
-		if (!weight)
+		if (!weight) {
+			between = cpu;
 			continue;
+		}
 		lead = READ_ONCE(cr->vtime) +
 		       ns_since(READ_ONCE(cr->start_ns), now) * 100 / weight -
 		       vtime;
@@ -955,6 +1001,11 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 		}
 	}
 	if (target < 0)
+		target = between;
+	if (target < 0)
+		return;
+	cr = bpf_map_lookup_elem(&cpu_runs, &target);
+	if (!cr || !mark_woken(cr, vtime))
 		return;
 	cut_slice(target);
 	stat_inc(wake_preempts);
