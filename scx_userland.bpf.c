@@ -942,7 +942,7 @@ static void kick_idle_left(u32 n)
  * may cut the task it switches out; and a CPU between two tasks has none to
  * cut. Either picks with the drain's insertions still out of sight. So
  * leave @vtime there too, for the task that starts next (woken_here()).
- * Then true if a task of ours runs there, to be cut. The exchange, here
+ * Then true if a task of ours runs there. The exchange, here
  * after @vtime is set and in woken_here() after the weight is, orders the
  * two: one of them sees the other.
  */
@@ -1000,13 +1000,20 @@ static void preempt_for_woken(const struct task_struct *p, u64 vtime,
 			target = cpu;
 		}
 	}
-	if (target < 0)
+	if (target < 0 && between < 0)
+		return;
+	if (target < 0) {
+		/* cut only a task that started there since the scan */
+		cr = bpf_map_lookup_elem(&cpu_runs, &between);
+		if (!cr || !mark_woken(cr, vtime))
+			return;
 		target = between;
-	if (target < 0)
-		return;
-	cr = bpf_map_lookup_elem(&cpu_runs, &target);
-	if (!cr || !mark_woken(cr, vtime))
-		return;
+	} else {
+		/* cut even if it stopped meanwhile: it may go idle */
+		cr = bpf_map_lookup_elem(&cpu_runs, &target);
+		if (cr)
+			mark_woken(cr, vtime);
+	}
 	cut_slice(target);
 	stat_inc(wake_preempts);
 }
