@@ -924,11 +924,11 @@ t_sched_pinned_run() {
 		fail "$NAPS_OVER naps over 100 ms: the scheduler waited for a slice end"
 }
 
-# mid_pick: a decision is out of sight of other CPUs until the drain that
-# made it ends. A CPU that picks its next task meanwhile may miss it: a
-# preemption that lands then cuts the task being switched out, and one
-# between two tasks has none to cut; the woken task would wait for the
-# picked task's slice. The fault build's ops.running() waits 3 ms before
+# mid_pick: a decision is out of sight of other CPUs until the dispatch
+# that drained it returns. A CPU that picks its next task meanwhile may
+# miss it: a preemption that lands then may cut the task being switched
+# out, and a CPU between two tasks has none to cut; the woken task would
+# wait for the picked task's slice. The fault build's ops.running() waits 3 ms before
 # it notes what starts (UL_FAULTS=slowstart); with sched_pinned's set-up
 # and a second task napping 3 ms on CPU 0 to make it pick often, at most 1
 # of 200 naps may last over 100 ms. Both nappers run at nice -10: the wait

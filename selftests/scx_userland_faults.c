@@ -19,15 +19,15 @@
  * UL_FAULTS=drainbusy, the drain after the scheduler task ran on a CPU
  * fails as if another held the ring (UL_FAULT_DRAIN_BUSY); with
  * UL_FAULTS=slowstart, ops.running() waits before it notes the task that
- * starts (UL_FAULT_SLOW_START). With
- * UL_FAULTS=stuck, the first round that takes the task whose pid the file
- * UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS there: a
- * scheduler stopped mid-round (a debugger, SIGSTOP), holding a task it took
- * from the ring before it told the BPF side of it. With UL_FAULTS=slowattach,
- * it sleeps SLOW_ATTACH_MS once attached, before its first round, then
- * removes the file UL_ATTACH_FILE names: as if the kernel's enable of every
- * task had taken that long, which keeps the attach from returning. Any
- * other UL_FAULTS is an error. Without UL_FAULTS, this is scx_userland.
+ * starts (UL_FAULT_SLOW_START). With UL_FAULTS=stuck, the first round that
+ * takes the task whose pid the file UL_STUCK_FILE holds removes the file
+ * and sleeps STUCK_ROUND_MS there: a scheduler stopped mid-round (a
+ * debugger, SIGSTOP), holding a task it took from the ring before it told
+ * the BPF side of it. With UL_FAULTS=slowattach, it sleeps SLOW_ATTACH_MS
+ * once attached, before its first round, then removes the file
+ * UL_ATTACH_FILE names: as if the kernel's enable of every task had taken
+ * that long, which keeps the attach from returning. Any other UL_FAULTS is
+ * an error. Without UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
 #include <string.h>
