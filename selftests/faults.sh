@@ -906,6 +906,14 @@ t_kthreads_run() {
 	sched_stop
 }
 
+# pinned_hogs: the scheduler (in $SCX, with -f and -s 1000000) pinned to
+# the last CPU, then 2 hogs per CPU: slices of up to 200 ms
+pinned_hogs() {
+	sched_start -f -s 1000000 -j -i 0
+	pin $(($(nproc) - 1)) "$SCHED_PID"
+	spins $(($(nproc) * 2))
+}
+
 # sched_pinned: the user may pin the scheduler (taskset), and it is cut
 # only a CPU it may run on. Pinned to the last CPU, with -f (each wake-up
 # decided in user space), slices of up to 200 ms (-s 1000000 and 2 hogs per
@@ -916,9 +924,7 @@ t_kthreads_run() {
 # ms: none in three runs (the longest 32-36 ms), against 5 and 7 (the
 # longest 215 and 216 ms) when CPU 0 was cut for it.
 t_sched_pinned_run() {
-	sched_start -f -s 1000000 -j -i 0
-	pin $(($(nproc) - 1)) "$SCHED_PID"
-	spins $(($(nproc) * 2))
+	pinned_hogs
 	naps 300 100
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 100 ms: the scheduler waited for a slice end"
@@ -928,20 +934,19 @@ t_sched_pinned_run() {
 # that drained it returns. A CPU that picks its next task meanwhile may
 # miss it: a preemption that lands then may cut the task being switched
 # out, and a CPU between two tasks has none to cut; the woken task would
-# wait for the picked task's slice. The fault build's ops.running() waits 3 ms before
-# it notes what starts (UL_FAULTS=slowstart); with sched_pinned's set-up
-# and a second task napping 3 ms on CPU 0 to make it pick often, at most 1
-# of 200 naps may last over 100 ms. Both nappers run at nice -10: the wait
-# is charged to the task that starts, and at nice 0 it would put them
-# level with the hogs in vtime, where waiting for a slice end is fair.
+# wait for the picked task's slice. The fault build's ops.running() waits
+# 3 ms before it notes what starts (UL_FAULTS=slowstart); with
+# sched_pinned's set-up and a second task napping 3 ms on CPU 0 to make it
+# pick often, at most 1 of 200 naps may last over 100 ms. Both nappers
+# run at nice -10: the wait is charged to the task that starts, and at
+# nice 0 it would put them level with the hogs in vtime, where waiting for
+# a slice end is fair.
 t_mid_pick_setup() {
 	t_lost_kick_setup
 }
 
 t_mid_pick_run() {
-	SCX=$SCX_FAULTS UL_FAULTS=slowstart sched_start -f -s 1000000 -j -i 0
-	pin $(($(nproc) - 1)) "$SCHED_PID"
-	spins $(($(nproc) * 2))
+	SCX=$SCX_FAULTS UL_FAULTS=slowstart pinned_hogs
 	while :; do nap 0.003 || :; done &
 	PIDS+=($!)
 	pin 0 $!
