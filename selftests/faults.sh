@@ -940,18 +940,24 @@ t_sched_pinned_run() {
 # pick often, at most 1 of 200 naps may last over 100 ms. Both nappers
 # run at nice -10: the wait is charged to the task that starts, and at
 # nice 0 it would put them level with the hogs in vtime, where waiting for
-# a slice end is fair.
+# a slice end is fair. Each nap ends with the napper's own slow start, so
+# none may last under 13 ms, or the fault was not in effect.
 t_mid_pick_setup() {
 	t_lost_kick_setup
 }
 
 t_mid_pick_run() {
+	local d min=1000
+
 	SCX=$SCX_FAULTS UL_FAULTS=slowstart pinned_hogs
 	while :; do nap 0.003 || :; done &
 	PIDS+=($!)
 	pin 0 $!
 	renice -n -10 -p $! > /dev/null
 	NAPS_NICE=-10 naps 200 100
+	for d in "${LINES[@]}"; do [ "$d" -lt "$min" ] && min=$d; done
+	tdiag "the shortest nap $min ms"
+	[ "$min" -ge 13 ] || fail "a nap of $min ms: UL_FAULTS=slowstart not in effect"
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 100 ms: CPU 0 picked without the woken task"
 }
