@@ -15,6 +15,8 @@
 #           any CPU (bench/wakelat.c, built by make wakelat; $WAKELAT,
 #           default build/wakelat), next to stress-ng --cpu 2
 #   wakepipe the same next to stress-ng --pipe 2
+#   wakesame wakepipe with both threads pinned to CPU 0 (WAKELAT_PIN=same)
+#   wakeapart wakepipe with thread i pinned to CPU i (WAKELAT_PIN=apart)
 #   msg     perf bench sched messaging -g 2 -l 100: seconds
 #
 # and the rate of each stress-ng load meanwhile (under_load()). ONLY, a
@@ -78,10 +80,13 @@ cyc() {
 	summary "$1" "$2"
 }
 
-# wake LABEL WORKLOAD: wakelat's 2 threads, free to run anywhere
+# wake LABEL WORKLOAD: wakelat's 2 threads, free to run anywhere unless
+# $WAKELAT_PIN says; one_cpu=N/M: in N of M periods both slept on one CPU
 wake() {
 	"$wakelat" 2 1000 "$secs" > /tmp/ab-lat.txt 2>&1
-	summary "$1" "$2"
+	echo "$1 $2 $(lat_stats /tmp/ab-lat.txt) one_cpu=$(sed -n \
+		's/^wakelat: .* one CPU in \([0-9]*\) of \([0-9]*\) .*/\1\/\2/p' \
+		/tmp/ab-lat.txt)"
 }
 
 # want WORKLOAD: WORKLOAD is to run (in $ONLY, or $ONLY empty)
@@ -100,6 +105,10 @@ turn() {
 	want wake && under_load wake "$label" wake stress-ng --cpu 2 --quiet
 	want wakepipe &&
 		under_load wake "$label" wakepipe stress-ng --pipe 2 --quiet
+	want wakesame && WAKELAT_PIN=same \
+		under_load wake "$label" wakesame stress-ng --pipe 2 --quiet
+	want wakeapart && WAKELAT_PIN=apart \
+		under_load wake "$label" wakeapart stress-ng --pipe 2 --quiet
 	want msg && perf bench sched messaging -g 2 -l 100 2>&1 |
 		awk -v l="$label" '/Total time/ {print l, "msg", $3}'
 }
