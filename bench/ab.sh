@@ -68,9 +68,10 @@ under_load() {
 	wait "$lp" 2>/dev/null
 }
 
-# summary LABEL WORKLOAD: the line for LABEL and WORKLOAD (lat_stats)
+# summary LABEL WORKLOAD [MORE...]: the line for LABEL and WORKLOAD
+# (lat_stats), MORE at its end
 summary() {
-	echo "$1 $2 $(lat_stats /tmp/ab-lat.txt)"
+	echo "$1 $2 $(lat_stats /tmp/ab-lat.txt)${3:+ ${*:3}}"
 }
 
 # cyc LABEL WORKLOAD: cyclictest's 2 threads
@@ -84,7 +85,7 @@ cyc() {
 # $WAKELAT_PIN says; one_cpu=N/M: in N of M periods both slept on one CPU
 wake() {
 	"$wakelat" 2 1000 "$secs" > /tmp/ab-lat.txt 2>&1
-	echo "$1 $2 $(lat_stats /tmp/ab-lat.txt) one_cpu=$(sed -n \
+	summary "$1" "$2" "one_cpu=$(sed -n \
 		's/^wakelat: .* one CPU in \([0-9]*\) of \([0-9]*\) .*/\1\/\2/p' \
 		/tmp/ab-lat.txt)"
 }
