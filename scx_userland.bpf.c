@@ -778,6 +778,13 @@ static void enqueue_usersched(struct task_struct *p, u64 enq_flags)
 
 	usersched_enq_ns = bpf_ktime_get_ns();
 	usersched_waiting = true;
+	/*
+	 * No CPU is cut for this wait yet. A cut decided for the last one
+	 * may have set usersched_cut after the task started, which cleared
+	 * it (usersched_done()): left so, it would stop every cut for this
+	 * wait.
+	 */
+	usersched_cut = false;
 	scx_bpf_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
 	stat_inc(enq_usersched);
 	if (!wakeup_sent ||
@@ -1310,6 +1317,8 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 		if (READ_ONCE(pinned_wake_cpu) == scx_bpf_task_cpu(p))
 			stat_inc(pinned_here);
 		usersched_done();
+		if (bpf_fault == UL_FAULT_LATE_CUT)
+			usersched_cut = true;
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {

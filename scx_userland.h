@@ -72,6 +72,12 @@ struct ul_dsp_rec {
  * between two tasks.
  */
 #define UL_FAULT_SLOW_START	4
+/*
+ * As the scheduler task starts, a cut for it lands late: ops.running()
+ * leaves usersched_cut set, as a CPU that decided to cut for the wait
+ * that ends now would, setting it just after.
+ */
+#define UL_FAULT_LATE_CUT	5
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

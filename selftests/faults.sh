@@ -36,6 +36,7 @@ TESTS+=(
 	"kthreads    60  per-CPU kthreads never wait for user space: counted, and run within 400 ms with it stopped"
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
 	"mid_pick    90  a woken task sent to CPU 0 as it picks another (fault build): 1 of 200 naps over 100 ms at most"
+	"late_cut    90  a cut for the scheduler task lands as it starts (fault build): 1 of 300 naps over 100 ms at most"
 	"sched_fifo  60  the scheduler made SCHED_FIFO as it waits for a CPU: no CPU preempted for it after"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
@@ -957,6 +958,25 @@ t_mid_pick_run() {
 		fail "a nap of $NAPS_MIN ms: UL_FAULTS=slowstart not in effect"
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 100 ms: CPU 0 picked without the woken task"
+}
+
+# late_cut: a CPU that decides to cut for the scheduler task as it waits
+# sets usersched_cut, which stops other cuts for that wait; the task may
+# start meanwhile, and the flag then be set after its start cleared it. The
+# fault build sets it at each start (UL_FAULTS=latecut). A later wait of
+# the scheduler task must not find it set: with sched_pinned's set-up, each
+# hog's slice end wakes the scheduler task with no cut, and a wake-up of
+# the napper meanwhile must cut a CPU for it. At most 1 of 300 naps may
+# last over 100 ms.
+t_late_cut_setup() {
+	t_lost_kick_setup
+}
+
+t_late_cut_run() {
+	SCX=$SCX_FAULTS UL_FAULTS=latecut pinned_hogs
+	naps 300 100
+	[ "$NAPS_OVER" -le 1 ] ||
+		fail "$NAPS_OVER naps over 100 ms: no cut for the scheduler task"
 }
 
 # sched_fifo: the user may give the scheduler task an RT policy (chrt) at

@@ -19,15 +19,17 @@
  * UL_FAULTS=drainbusy, the drain after the scheduler task ran on a CPU
  * fails as if another held the ring (UL_FAULT_DRAIN_BUSY); with
  * UL_FAULTS=slowstart, ops.running() waits before it notes the task that
- * starts (UL_FAULT_SLOW_START). With UL_FAULTS=stuck, the first round that
- * takes the task whose pid the file UL_STUCK_FILE holds removes the file
- * and sleeps STUCK_ROUND_MS there: a scheduler stopped mid-round (a
- * debugger, SIGSTOP), holding a task it took from the ring before it told
- * the BPF side of it. With UL_FAULTS=slowattach, it sleeps SLOW_ATTACH_MS
- * once attached, before its first round, then removes the file
- * UL_ATTACH_FILE names: as if the kernel's enable of every task had taken
- * that long, which keeps the attach from returning. Any other UL_FAULTS is
- * an error. Without UL_FAULTS, this is scx_userland.
+ * starts (UL_FAULT_SLOW_START); with UL_FAULTS=latecut, a cut for the
+ * scheduler task lands as it starts (UL_FAULT_LATE_CUT). With
+ * UL_FAULTS=stuck, the first round that takes the task whose pid the file
+ * UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS there: a
+ * scheduler stopped mid-round (a debugger, SIGSTOP), holding a task it
+ * took from the ring before it told the BPF side of it. With
+ * UL_FAULTS=slowattach, it sleeps SLOW_ATTACH_MS once attached, before its
+ * first round, then removes the file UL_ATTACH_FILE names: as if the
+ * kernel's enable of every task had taken that long, which keeps the
+ * attach from returning. Any other UL_FAULTS is an error. Without
+ * UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,8 @@ static void bpf_faults(struct scx_userland *skel)
 		skel->rodata->bpf_fault = UL_FAULT_DRAIN_BUSY;
 	} else if (!strcmp(mode, "slowstart")) {
 		skel->rodata->bpf_fault = UL_FAULT_SLOW_START;
+	} else if (!strcmp(mode, "latecut")) {
+		skel->rodata->bpf_fault = UL_FAULT_LATE_CUT;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
 		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
 		   strcmp(mode, "stuck") && strcmp(mode, "slowattach")) {
