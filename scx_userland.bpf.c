@@ -57,6 +57,8 @@ const u32 bpf_fault __weak;
  *   SLICE_ROUND_NS, down to SLICE_MIN_NS;
  * - a decided vtime may be at most VTIME_MAX_AHEAD past vtime_now, and is
  *   capped so that no task waits for much more than WAIT_MAX_NS;
+ * - a cut of a CPU for the scheduler task that has not brought it in
+ *   within USERSCHED_RECUT_NS is made again at a tick (usersched_uncut());
  * - the heartbeat (every HEARTBEAT_NS) hands the CPUs back to the kernel
  *   when user space leaves tasks waiting, or stays in one round, with no
  *   sign of life for USERSCHED_STALL_NS, preempts a CPU for the scheduler
@@ -74,6 +76,7 @@ const u32 bpf_fault __weak;
 #define USERSCHED_STALL_NS	(800 * 1000 * 1000ULL)
 #define WAKE_LEAD_NS		(1000 * 1000ULL)
 #define USER_LATE_NS		(200 * 1000 * 1000ULL)
+#define USERSCHED_RECUT_NS	(4 * 1000 * 1000ULL)
 
 /*
  * The scheduler's pid as the kernel knows it, which getpid() is not inside
@@ -112,6 +115,7 @@ bool user_attached;
 static u64 usersched_enq_ns;
 static bool usersched_waiting;	/* enqueued, has not run since */
 static bool usersched_cut;	/* a slice was cut to run it */
+static u64 usersched_cut_ns;	/* when */
 static bool wakeup_sent;	/* since the scheduler task last ran */
 static s32 pinned_wake_cpu = -1;	/* set by hurry_usersched() */
 
@@ -281,7 +285,12 @@ static void cut_slice(s32 cpu)
 /* Preempt @cpu for the scheduler task, which then runs there first. */
 static void cut_for_usersched(s32 cpu)
 {
+	bool first = !usersched_cut;
+
 	usersched_cut = true;
+	usersched_cut_ns = bpf_ktime_get_ns();
+	if (bpf_fault == UL_FAULT_LOST_CUT && first)
+		return;
 	cut_slice(cpu);
 }
 
@@ -1347,10 +1356,24 @@ void BPF_STRUCT_OPS(userland_stopping, struct task_struct *p, bool runnable)
 }
 
 /*
+ * No CPU is cut for the waiting scheduler task, or the last cut has not
+ * brought it in for USERSCHED_RECUT_NS: its kick may have landed on the
+ * task its CPU was switching out as it picked another, which then runs
+ * its whole slice.
+ */
+static bool usersched_uncut(void)
+{
+	return !usersched_cut ||
+	       time_after(bpf_ktime_get_ns(),
+			  usersched_cut_ns + USERSCHED_RECUT_NS);
+}
+
+/*
  * A task that woke up waits for the scheduler task, which waits for a CPU:
  * a task that has run SLICE_MIN_NS gives it this one, unless a CPU is cut
- * for it already (ticks come on every CPU at once). (One that runs in
- * short bursts, as under a messaging load, soon gives its CPU anyway.)
+ * for it already, and lately (usersched_uncut(); ticks come on every CPU
+ * at once). (One that runs in short bursts, as under a messaging load,
+ * soon gives its CPU anyway.)
  * And a crowd that gathers while a task runs a long slice shortens it:
  * when what is left is over twice the slice the crowd now gets, the task
  * keeps just that.
@@ -1362,7 +1385,7 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 
 	if (p->pid == usersched_pid)
 		return;
-	if (usersched_waiting && wakeup_sent && !usersched_cut &&
+	if (usersched_waiting && wakeup_sent && usersched_uncut() &&
 	    cpu_ran_ns(cpu) >= SLICE_MIN_NS && usersched_may_run(cpu)) {
 		cut_for_usersched(cpu);
 		stat_inc(tick_cuts);

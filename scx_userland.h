@@ -78,6 +78,11 @@ struct ul_dsp_rec {
  * that ends now would, setting it just after.
  */
 #define UL_FAULT_LATE_CUT	5
+/*
+ * The first cut for each wait of the scheduler task is lost, as when its
+ * kick lands on the task the CPU is switching out as it picks another.
+ */
+#define UL_FAULT_LOST_CUT	6
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

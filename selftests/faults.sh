@@ -37,6 +37,7 @@ TESTS+=(
 	"sched_pinned 90 the scheduler pinned, -f, 200 ms slices, hogs: 1 of 300 naps over 100 ms at most"
 	"mid_pick    90  a woken task sent to CPU 0 as it picks another (fault build): 1 of 200 naps over 100 ms at most"
 	"late_cut    90  a cut for the scheduler task lands as it starts (fault build): 1 of 300 naps over 100 ms at most"
+	"lost_cut    90  the first cut for each wait of the scheduler task lost (fault build): 1 of 300 naps over 100 ms at most"
 	"sched_fifo  60  the scheduler made SCHED_FIFO as it waits for a CPU: no CPU preempted for it after"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
@@ -977,6 +978,22 @@ t_late_cut_run() {
 	naps 300 100
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 100 ms: no cut for the scheduler task"
+}
+
+# lost_cut: a kick that cuts a CPU for the scheduler task may land on the
+# task that CPU is switching out as it picks another, which then runs its
+# slice, while usersched_cut stops other cuts for that wait. The fault
+# build loses the first cut of each wait (UL_FAULTS=lostcut); with
+# sched_pinned's set-up, at most 1 of 300 naps may last over 100 ms.
+t_lost_cut_setup() {
+	t_lost_kick_setup
+}
+
+t_lost_cut_run() {
+	SCX=$SCX_FAULTS UL_FAULTS=lostcut pinned_hogs
+	naps 300 100
+	[ "$NAPS_OVER" -le 1 ] ||
+		fail "$NAPS_OVER naps over 100 ms: a lost cut for the scheduler task"
 }
 
 # sched_fifo: the user may give the scheduler task an RT policy (chrt) at
