@@ -969,15 +969,18 @@ t_mid_pick_run() {
 # hog's slice end wakes the scheduler task with no cut, and a wake-up of
 # the napper meanwhile must cut a CPU for it. At most 1 of 300 naps may
 # last over 100 ms.
-t_late_cut_setup() {
-	t_lost_kick_setup
+t_late_cut_setup() { t_lost_kick_setup; }
+
+# pinned_naps FAULT WHY: sched_pinned's set-up and naps, the fault build
+# with UL_FAULTS=FAULT; more than 1 of 300 naps over 100 ms fails with WHY
+pinned_naps() {
+	SCX=$SCX_FAULTS UL_FAULTS=$1 pinned_hogs
+	naps 300 100
+	[ "$NAPS_OVER" -le 1 ] || fail "$NAPS_OVER naps over 100 ms: $2"
 }
 
 t_late_cut_run() {
-	SCX=$SCX_FAULTS UL_FAULTS=latecut pinned_hogs
-	naps 300 100
-	[ "$NAPS_OVER" -le 1 ] ||
-		fail "$NAPS_OVER naps over 100 ms: no cut for the scheduler task"
+	pinned_naps latecut "no cut for the scheduler task"
 }
 
 # lost_cut: a kick that cuts a CPU for the scheduler task may land on the
@@ -985,15 +988,10 @@ t_late_cut_run() {
 # slice, while usersched_cut stops other cuts for that wait. The fault
 # build loses the first cut of each wait (UL_FAULTS=lostcut); with
 # sched_pinned's set-up, at most 1 of 300 naps may last over 100 ms.
-t_lost_cut_setup() {
-	t_lost_kick_setup
-}
+t_lost_cut_setup() { t_lost_kick_setup; }
 
 t_lost_cut_run() {
-	SCX=$SCX_FAULTS UL_FAULTS=lostcut pinned_hogs
-	naps 300 100
-	[ "$NAPS_OVER" -le 1 ] ||
-		fail "$NAPS_OVER naps over 100 ms: a lost cut for the scheduler task"
+	pinned_naps lostcut "a lost cut for the scheduler task"
 }
 
 # sched_fifo: the user may give the scheduler task an RT policy (chrt) at
