@@ -961,6 +961,14 @@ t_mid_pick_run() {
 		fail "$NAPS_OVER naps over 100 ms: CPU 0 picked without the woken task"
 }
 
+# pinned_naps FAULT WHY: sched_pinned's set-up and naps, the fault build
+# with UL_FAULTS=FAULT; more than 1 of 300 naps over 100 ms fails with WHY
+pinned_naps() {
+	SCX=$SCX_FAULTS UL_FAULTS=$1 pinned_hogs
+	naps 300 100
+	[ "$NAPS_OVER" -le 1 ] || fail "$NAPS_OVER naps over 100 ms: $2"
+}
+
 # late_cut: a CPU that decides to cut for the scheduler task as it waits
 # sets usersched_cut, which stops other cuts for that wait; the task may
 # start meanwhile, and the flag then be set after its start cleared it. The
@@ -970,14 +978,6 @@ t_mid_pick_run() {
 # the napper meanwhile must cut a CPU for it. At most 1 of 300 naps may
 # last over 100 ms.
 t_late_cut_setup() { t_lost_kick_setup; }
-
-# pinned_naps FAULT WHY: sched_pinned's set-up and naps, the fault build
-# with UL_FAULTS=FAULT; more than 1 of 300 naps over 100 ms fails with WHY
-pinned_naps() {
-	SCX=$SCX_FAULTS UL_FAULTS=$1 pinned_hogs
-	naps 300 100
-	[ "$NAPS_OVER" -le 1 ] || fail "$NAPS_OVER naps over 100 ms: $2"
-}
 
 t_late_cut_run() {
 	pinned_naps latecut "no cut for the scheduler task"
