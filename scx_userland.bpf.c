@@ -1636,10 +1636,27 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 	return ret;
 }
 
+/* The fault build's ops.exit() is slow (UL_FAULT_SLOW_EXIT). */
+static void slow_exit(void)
+{
+	u64 end = bpf_ktime_get_ns() + 2000 * 1000 * 1000ULL;
+	int i;
+
+	if (bpf_fault != UL_FAULT_SLOW_EXIT)
+		return;
+	/* a bpf_loop() runs 1 << 23 turns at most: as many as 2 s take */
+	bpf_for(i, 0, 1000) {
+		bpf_loop(1 << 23, spin_until, &end, 0);
+		if (time_after(bpf_ktime_get_ns(), end))
+			break;
+	}
+}
+
 void BPF_STRUCT_OPS(userland_exit, struct scx_exit_info *ei)
 {
 	struct ul_enq_rec wake = {};
 
+	slow_exit();
 	UEI_RECORD(uei, ei);
 	/* user space may sleep on the ring with nothing to wake it: pid 0 */
 	bpf_ringbuf_output(&enqueued, &wake, sizeof(wake), BPF_RB_FORCE_WAKEUP);

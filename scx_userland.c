@@ -1213,45 +1213,69 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-/* The clear refusals: not root, no sched_ext, someone else loaded. */
-static int check_system(void)
+/* The first line of sched_ext's sysfs file @name into @buf; false if none. */
+static bool read_scx_sysfs(const char *name, char *buf, size_t len)
 {
-	char state[64] = "", ops[64] = "";
+	char path[64];
 	bool got;
 	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/sched_ext/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	got = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[got ? strcspn(buf, "\n") : 0] = '\0';
+	return got;
+}
+
+/*
+ * The clear refusals: not root, no sched_ext, someone else loaded. A
+ * scheduler that unloads stays in state "disabling" until its ops.exit()
+ * returns, which may take a while: one stopped just before we start is
+ * waited for, up to UNLOAD_WAIT_MS, rather than refused as loaded.
+ */
+#define UNLOAD_WAIT_MS	5000
+
+static int check_system(void)
+{
+	const struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+	char state[64] = "", ops[64] = "";
+	int waited = 0;
 
 	if (geteuid()) {
 		fprintf(stderr, "scx_userland: must run as root\n");
 		return -1;
 	}
-	f = fopen("/sys/kernel/sched_ext/state", "r");
-	if (!f) {
+	if (access("/sys/kernel/sched_ext/state", F_OK)) {
 		fprintf(stderr,
 			"scx_userland: this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)\n");
 		return -1;
 	}
-	got = fgets(state, sizeof(state), f) != NULL;
-	fclose(f);
-	if (!got) {
+	while (read_scx_sysfs("state", state, sizeof(state)) &&
+	       !strcmp(state, "disabling") && waited < UNLOAD_WAIT_MS) {
+		nanosleep(&pause, NULL);
+		waited += 10;
+	}
+	if (!state[0]) {
 		fprintf(stderr,
 			"scx_userland: cannot read /sys/kernel/sched_ext/state\n");
 		return -1;
 	}
-	state[strcspn(state, "\n")] = '\0';
-	if (strcmp(state, "disabled")) {
-		f = fopen("/sys/kernel/sched_ext/root/ops", "r");
-		if (f) {
-			if (!fgets(ops, sizeof(ops), f))
-				ops[0] = '\0';
-			fclose(f);
-		}
-		ops[strcspn(ops, "\n")] = '\0';
+	if (!strcmp(state, "disabled"))
+		return 0;
+	if (!read_scx_sysfs("root/ops", ops, sizeof(ops)))
+		snprintf(ops, sizeof(ops), "unknown");
+	if (!strcmp(state, "disabling"))
+		fprintf(stderr,
+			"scx_userland: another sched_ext scheduler is still unloading after %d s (%s)\n",
+			UNLOAD_WAIT_MS / 1000, ops);
+	else
 		fprintf(stderr,
 			"scx_userland: another sched_ext scheduler is loaded (%s, state %s)\n",
-			ops[0] ? ops : "unknown", state);
-		return -1;
-	}
-	return 0;
+			ops, state);
+	return -1;
 }
 
 /* The instructions the verifier processed, over every program loaded. */

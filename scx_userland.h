@@ -83,6 +83,11 @@ struct ul_dsp_rec {
  * kick lands on the task the CPU is switching out as it picks another.
  */
 #define UL_FAULT_LOST_CUT	6
+/*
+ * ops.exit() takes 2 s, as a scheduler's may: the kernel's state stays
+ * "disabling" meanwhile.
+ */
+#define UL_FAULT_SLOW_EXIT	7
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

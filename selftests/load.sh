@@ -18,6 +18,7 @@ TESTS+=(
 	"load_twice  60  SIGINT and SIGTERM while it loads: exit 0, nothing attached, stderr empty"
 	"load_flood  60  30 SIGINTs 20 ms apart while it loads (a held Ctrl-C): exit 0, nothing attached, stderr empty"
 	"load_race   60  two instances at once: the second to attach refused in one line"
+	"load_after  60  started as another scheduler unloads, its ops.exit() slow (fault build): loads once it is gone"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"verifier    60  the verifier's work, default and -f: at most 50,000 instructions processed"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
@@ -301,6 +302,28 @@ t_load_race_run() {
 
 # one_ended PID PID: one of the two has ended
 one_ended() { ! alive "$1" || ! alive "$2"; }
+
+# load_after ---------------------------------------------------------------
+# A scheduler that unloads is in state "disabling" until its ops.exit()
+# returns; one started meanwhile must wait for it, not refuse it as loaded.
+# The fault build's ops.exit() takes 2 s (UL_FAULTS=slowexit); the second
+# instance starts once the state says disabling.
+t_load_after_run() {
+	local first rc
+
+	SCX=$SCX_FAULTS UL_FAULTS=slowexit sched_start -i 0
+	first=$SCHED_PID
+	kill -INT "$first"
+	wait_until 10 is_state disabling ||
+		fail "state '$STATE' 10 s after SIGINT, never disabling"
+	sched_start -j -i 1
+	wait_until 20 none_alive "$first" ||
+		fail "the first one still running 20 s after SIGINT"
+	wait "$first"; rc=$?
+	[ $rc -eq 0 ] || fail "the first one exited $rc after SIGINT"
+	sched_check "after the first one unloaded"
+	sched_stop
+}
 
 # stats --------------------------------------------------------------------
 # A known workload (4 hogs for 3 s, then 100 short tasks woken at once)

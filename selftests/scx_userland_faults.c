@@ -22,7 +22,8 @@
  * starts (UL_FAULT_SLOW_START); with UL_FAULTS=latecut, a cut for the
  * scheduler task lands as it starts (UL_FAULT_LATE_CUT); with
  * UL_FAULTS=lostcut, the first cut for each of its waits is lost
- * (UL_FAULT_LOST_CUT). With UL_FAULTS=stuck, the first round that takes
+ * (UL_FAULT_LOST_CUT); with UL_FAULTS=slowexit, ops.exit() takes 2 s
+ * (UL_FAULT_SLOW_EXIT). With UL_FAULTS=stuck, the first round that takes
  * the task whose pid the file UL_STUCK_FILE holds removes the file and
  * sleeps STUCK_ROUND_MS there: a scheduler stopped mid-round (a debugger,
  * SIGSTOP), holding a task it took from the ring before it told the BPF
@@ -73,6 +74,8 @@ static void bpf_faults(struct scx_userland *skel)
 		skel->rodata->bpf_fault = UL_FAULT_LATE_CUT;
 	} else if (!strcmp(mode, "lostcut")) {
 		skel->rodata->bpf_fault = UL_FAULT_LOST_CUT;
+	} else if (!strcmp(mode, "slowexit")) {
+		skel->rodata->bpf_fault = UL_FAULT_SLOW_EXIT;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
 		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
 		   strcmp(mode, "stuck") && strcmp(mode, "slowattach")) {
