@@ -1636,13 +1636,17 @@ s32 BPF_STRUCT_OPS_SLEEPABLE(userland_init)
 	return ret;
 }
 
-/* The fault build's ops.exit() is slow (UL_FAULT_SLOW_EXIT). */
+/* The fault build's ops.exit() is slow (UL_FAULT_SLOW_EXIT, _STUCK_EXIT). */
 static void slow_exit(void)
 {
-	u64 end = bpf_ktime_get_ns() + 2000 * 1000 * 1000ULL;
+	u64 end = bpf_ktime_get_ns();
 	int i;
 
-	if (bpf_fault != UL_FAULT_SLOW_EXIT)
+	if (bpf_fault == UL_FAULT_SLOW_EXIT)
+		end += 2000 * 1000 * 1000ULL;
+	else if (bpf_fault == UL_FAULT_STUCK_EXIT)
+		end += 7000 * 1000 * 1000ULL;
+	else
 		return;
 	/* a bpf_loop() runs 1 << 23 turns at most: as many as 2 s take */
 	bpf_for(i, 0, 1000) {

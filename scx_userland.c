@@ -1241,8 +1241,8 @@ static bool read_scx_sysfs(const char *name, char *buf, size_t len)
 static int check_system(void)
 {
 	const struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+	__u64 end = now_ns() + UNLOAD_WAIT_MS * 1000000ULL;
 	char state[64] = "", ops[64] = "";
-	int waited = 0;
 
 	if (geteuid()) {
 		fprintf(stderr, "scx_userland: must run as root\n");
@@ -1254,10 +1254,8 @@ static int check_system(void)
 		return -1;
 	}
 	while (read_scx_sysfs("state", state, sizeof(state)) &&
-	       !strcmp(state, "disabling") && waited < UNLOAD_WAIT_MS) {
+	       !strcmp(state, "disabling") && now_ns() < end)
 		nanosleep(&pause, NULL);
-		waited += 10;
-	}
 	if (!state[0]) {
 		fprintf(stderr,
 			"scx_userland: cannot read /sys/kernel/sched_ext/state\n");

@@ -85,9 +85,11 @@ struct ul_dsp_rec {
 #define UL_FAULT_LOST_CUT	6
 /*
  * ops.exit() takes 2 s, as a scheduler's may: the kernel's state stays
- * "disabling" meanwhile.
+ * "disabling" meanwhile. UL_FAULT_STUCK_EXIT: 7 s, longer than
+ * scx_userland waits for another scheduler to unload.
  */
 #define UL_FAULT_SLOW_EXIT	7
+#define UL_FAULT_STUCK_EXIT	8
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

@@ -18,7 +18,7 @@ TESTS+=(
 	"load_twice  60  SIGINT and SIGTERM while it loads: exit 0, nothing attached, stderr empty"
 	"load_flood  60  30 SIGINTs 20 ms apart while it loads (a held Ctrl-C): exit 0, nothing attached, stderr empty"
 	"load_race   60  two instances at once: the second to attach refused in one line"
-	"load_after  60  started as another scheduler unloads, its ops.exit() slow (fault build): loads once it is gone"
+	"load_after  90  started as another scheduler unloads, its ops.exit() slow (fault build): loads once it is gone, or says so after 5 s"
 	"stats       90  -j: per-line and final invariants between the counters and percentiles"
 	"verifier    60  the verifier's work, default and -f: at most 50,000 instructions processed"
 	"quiet       60  an idle machine for 5 s: the scheduler thread sleeps, <= 20 wake-ups"
@@ -307,22 +307,48 @@ one_ended() { ! alive "$1" || ! alive "$2"; }
 # A scheduler that unloads is in state "disabling" until its ops.exit()
 # returns; one started meanwhile must wait for it, not refuse it as loaded.
 # The fault build's ops.exit() takes 2 s (UL_FAULTS=slowexit); the second
-# instance starts once the state says disabling.
+# instance starts once the state says disabling. Then one that takes 7 s
+# (stuckexit): the second gives up after its 5 s, in one line, exit 1.
 t_load_after_run() {
-	local first rc
+	local rc t0 msg="another sched_ext scheduler is still unloading after 5 s"
 
-	SCX=$SCX_FAULTS UL_FAULTS=slowexit sched_start -i 0
-	first=$SCHED_PID
-	kill -INT "$first"
-	wait_until 10 is_state disabling ||
-		fail "state '$STATE' 10 s after SIGINT, never disabling"
+	unloading slowexit
 	sched_start -j -i 1
-	wait_until 20 none_alive "$first" ||
-		fail "the first one still running 20 s after SIGINT"
-	wait "$first"; rc=$?
-	[ $rc -eq 0 ] || fail "the first one exited $rc after SIGINT"
+	unloaded
 	sched_check "after the first one unloaded"
 	sched_stop
+	unloading stuckexit
+	now; t0=$NOW
+	"$SCX" -i 0 > "$TDIR/after.out" 2> "$TDIR/after.err"; rc=$?
+	now
+	file_lines "$TDIR/after.err"
+	tdiag "7 s to unload: exit $rc after $((NOW - t0)) ms: ${LINES[*]:-}"
+	[ $rc -eq 1 ] && [ ${#LINES[@]} -eq 1 ] &&
+		[ "${LINES[0]}" = "scx_userland: $msg (userland)" ] ||
+		fail "started as one takes 7 s to unload: exit $rc, ${#LINES[@]} lines on stderr"
+	[ $((NOW - t0)) -ge 4900 ] && [ $((NOW - t0)) -lt 7000 ] ||
+		fail "gave up after $((NOW - t0)) ms, not 5 s"
+	unloaded
+}
+
+# unloading FAULT: the fault build with UL_FAULTS=FAULT attached, then
+# SIGINT; returns once the state says disabling (its pid in UNLOADING)
+unloading() {
+	SCX=$SCX_FAULTS UL_FAULTS=$1 sched_start -i 0
+	UNLOADING=$SCHED_PID
+	kill -INT "$UNLOADING"
+	wait_until 10 is_state disabling ||
+		fail "state '$STATE' 10 s after SIGINT to $1, never disabling"
+}
+
+# unloaded: the one unloading() stopped exits 0 within 20 s
+unloaded() {
+	local rc
+
+	wait_until 20 none_alive "$UNLOADING" ||
+		fail "the one unloading still running 20 s after SIGINT"
+	wait "$UNLOADING"; rc=$?
+	[ $rc -eq 0 ] || fail "the one unloading exited $rc after SIGINT"
 }
 
 # stats --------------------------------------------------------------------

@@ -23,15 +23,16 @@
  * scheduler task lands as it starts (UL_FAULT_LATE_CUT); with
  * UL_FAULTS=lostcut, the first cut for each of its waits is lost
  * (UL_FAULT_LOST_CUT); with UL_FAULTS=slowexit, ops.exit() takes 2 s
- * (UL_FAULT_SLOW_EXIT). With UL_FAULTS=stuck, the first round that takes
- * the task whose pid the file UL_STUCK_FILE holds removes the file and
- * sleeps STUCK_ROUND_MS there: a scheduler stopped mid-round (a debugger,
- * SIGSTOP), holding a task it took from the ring before it told the BPF
- * side of it. With UL_FAULTS=slowattach, it sleeps SLOW_ATTACH_MS once
- * attached, before its first round, then removes the file UL_ATTACH_FILE
- * names: as if the kernel's enable of every task had taken that long,
- * which keeps the attach from returning. Any other UL_FAULTS is an error.
- * Without UL_FAULTS, this is scx_userland.
+ * (UL_FAULT_SLOW_EXIT), with UL_FAULTS=stuckexit 7 s (UL_FAULT_STUCK_EXIT).
+ * With UL_FAULTS=stuck, the first round that takes the task whose pid the
+ * file UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS
+ * there: a scheduler stopped mid-round (a debugger, SIGSTOP), holding a
+ * task it took from the ring before it told the BPF side of it. With
+ * UL_FAULTS=slowattach, it sleeps SLOW_ATTACH_MS once attached, before
+ * its first round, then removes the file UL_ATTACH_FILE names: as if the
+ * kernel's enable of every task had taken that long, which keeps the
+ * attach from returning. Any other UL_FAULTS is an error. Without
+ * UL_FAULTS, this is scx_userland.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,8 @@ static void bpf_faults(struct scx_userland *skel)
 		skel->rodata->bpf_fault = UL_FAULT_LOST_CUT;
 	} else if (!strcmp(mode, "slowexit")) {
 		skel->rodata->bpf_fault = UL_FAULT_SLOW_EXIT;
+	} else if (!strcmp(mode, "stuckexit")) {
+		skel->rodata->bpf_fault = UL_FAULT_STUCK_EXIT;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
 		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
 		   strcmp(mode, "stuck") && strcmp(mode, "slowattach")) {
