@@ -1648,7 +1648,7 @@ static void slow_exit(void)
 		end += 7000 * 1000 * 1000ULL;
 	else
 		return;
-	/* a bpf_loop() runs 1 << 23 turns at most: as many as 2 s take */
+	/* a bpf_loop() runs 1 << 23 turns at most: as many as the time takes */
 	bpf_for(i, 0, 1000) {
 		bpf_loop(1 << 23, spin_until, &end, 0);
 		if (time_after(bpf_ktime_get_ns(), end))

@@ -319,7 +319,7 @@ t_load_after_run() {
 	sched_stop
 	unloading stuckexit
 	now; t0=$NOW
-	"$SCX" -i 0 > "$TDIR/after.out" 2> "$TDIR/after.err"; rc=$?
+	timeout 20 "$SCX" -i 0 > "$TDIR/after.out" 2> "$TDIR/after.err"; rc=$?
 	now
 	file_lines "$TDIR/after.err"
 	tdiag "7 s to unload: exit $rc after $((NOW - t0)) ms: ${LINES[*]:-}"
