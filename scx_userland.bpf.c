@@ -63,7 +63,8 @@ const u32 bpf_fault __weak;
  *   when user space leaves tasks waiting, or stays in one round, with no
  *   sign of life for USERSCHED_STALL_NS, preempts a CPU for the scheduler
  *   task when it has waited USERSCHED_WAIT_NS in its DSQ, and wakes idle
- *   CPUs for decided tasks that wait (kick_for_shared());
+ *   CPUs for decided tasks that wait (kick_for_shared()), or for decisions
+ *   no drain has taken since the last beat (decisions_left());
  * - while a round of user space has taken USER_LATE_NS, or its last one
  *   did, tasks are placed by the BPF side (user_late()).
  */
@@ -100,18 +101,21 @@ u64 vtime_now;
 /*
  * Written by user space each round: its queue length, a round count, when
  * the round in progress began (0: none is) and how long the last one took
- * (ns, the clock of bpf_ktime_get_ns()).
+ * (ns, the clock of bpf_ktime_get_ns()), and the decisions it has written
+ * to the user ring in all, which the drains count too (nr_drained).
  */
 u64 user_queued;
 u64 user_rounds;
 u64 user_round_start_ns;
 u64 user_round_ns;
+u64 user_submitted;
 /*
  * Set by user space once its attach has returned: before, the kernel is
  * still enabling every task, and user space can run no round.
  */
 bool user_attached;
 
+static u64 nr_drained;
 static u64 usersched_enq_ns;
 static bool usersched_waiting;	/* enqueued, has not run since */
 static bool usersched_cut;	/* a slice was cut to run it */
@@ -517,14 +521,23 @@ static bool usersched_wanted_here(const struct task_struct *p)
 }
 
 /*
- * No task waits in the ring or in the kernel's DSQs. Tasks user space has
- * taken from the ring but not decided yet are not seen: they wait for the
- * end of its current round, or for the heartbeat to take a round that
- * does not end for a stop.
+ * Decisions user space has written to the user ring that no drain has
+ * taken yet. Signed: the fault build writes records of its own.
+ */
+static bool decisions_left(void)
+{
+	return (s64)(READ_ONCE(user_submitted) - READ_ONCE(nr_drained)) > 0;
+}
+
+/*
+ * No task waits in the ring, in the user ring or in the kernel's DSQs.
+ * Tasks user space has taken from the ring but not decided yet are not
+ * seen: they wait for the end of its current round, or for the heartbeat
+ * to take a round that does not end for a stop.
  */
 static bool nothing_waits(void)
 {
-	return !nr_ready() &&
+	return !nr_ready() && !decisions_left() &&
 	       !bpf_ringbuf_query(&enqueued, BPF_RB_AVAIL_DATA);
 }
 
@@ -547,6 +560,25 @@ static u64 cap_lag(u64 vtime, u64 waiting)
 
 /* ---- kernel -> ring buffer ------------------------------------------ */
 
+/*
+ * The fault build (UL_FAULT_UNDRAINED): a wake-up marked SCX_WAKE_SYNC goes
+ * straight to the waker's local DSQ, as when that DSQ is empty and a CPU is
+ * idle; any other takes no shortcut, as when a task waits.
+ */
+static s32 undrained_select(struct task_struct *p, s32 prev_cpu,
+			    u64 wake_flags)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+
+	if (!(wake_flags & SCX_WAKE_SYNC) ||
+	    !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		return prev_cpu;
+	charge_direct(p, true);
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), 0);
+	stat_inc(direct);
+	return cpu;
+}
+
 s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		   u64 wake_flags)
 {
@@ -565,6 +597,8 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		}
 		return cpu;
 	}
+	if (bpf_fault == UL_FAULT_UNDRAINED)
+		return undrained_select(p, prev_cpu, wake_flags);
 	cpu = scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, &is_idle);
 
 	/*
@@ -785,6 +819,12 @@ static void enqueue_usersched(struct task_struct *p, u64 enq_flags)
 {
 	s32 cpu;
 
+	if (bpf_fault == UL_FAULT_UNDRAINED) {
+		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns,
+				   enq_flags | SCX_ENQ_HEAD);
+		stat_inc(enq_usersched);
+		return;
+	}
 	usersched_enq_ns = bpf_ktime_get_ns();
 	usersched_waiting = true;
 	/*
@@ -1250,6 +1290,8 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 		else
 			drained = bpf_user_ringbuf_drain(&dispatched, drain_one,
 							 &dctx, BPF_RB_NO_WAKEUP);
+		if (drained > 0)
+			__sync_fetch_and_add(&nr_drained, drained);
 		kick_idle_left(dctx.unkicked);
 	}
 
@@ -1353,6 +1395,15 @@ void BPF_STRUCT_OPS(userland_stopping, struct task_struct *p, bool runnable)
 		cr->weight = 0;
 		cr->pid = 0;
 	}
+	/*
+	 * The scheduler task leaves decisions in the user ring, and a task
+	 * waits in this CPU's local DSQ: the CPU runs it without a dispatch,
+	 * and no other CPU may come to drain them, an idle one least of all.
+	 * Wake one.
+	 */
+	if (p->pid == usersched_pid && decisions_left() &&
+	    scx_bpf_dsq_nr_queued(SCX_DSQ_LOCAL))
+		kick_idle_left(1);
 }
 
 /*
@@ -1412,7 +1463,7 @@ struct {
 	__type(value, struct heartbeat);
 } heartbeat SEC(".maps");
 
-static u64 last_rounds, progress_ns;
+static u64 last_rounds, progress_ns, last_drained;
 
 /*
  * cap_lag() bounds the wait of a task for the crowd there is when it is
@@ -1540,6 +1591,10 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 	}
 	recap_shared();
 	kick_for_shared();
+	/* decisions left in the user ring, none drained since the last beat */
+	if (READ_ONCE(nr_drained) == last_drained && decisions_left())
+		kick_idle_left(1);
+	last_drained = READ_ONCE(nr_drained);
 	if (usersched_waiting &&
 	    time_after(now, usersched_enq_ns + USERSCHED_WAIT_NS)) {
 		scx_bpf_kick_cpu(usersched_cpu_near(bpf_get_smp_processor_id()),

@@ -360,6 +360,7 @@ static bool run_round(struct scx_userland *skel, struct ring_buffer *rb,
 #endif
 	dispatch_batch(urb);
 	/* what the heartbeat, the slice length and user_late() go by */
+	WRITE_ONCE(skel->bss->user_submitted, ustats.submitted);
 	WRITE_ONCE(skel->bss->user_queued, nr_queued);
 	WRITE_ONCE(skel->bss->user_rounds, skel->bss->user_rounds + 1);
 	WRITE_ONCE(skel->bss->user_round_ns, ktime_ns() - t0);

@@ -90,6 +90,13 @@ struct ul_dsp_rec {
  */
 #define UL_FAULT_SLOW_EXIT	7
 #define UL_FAULT_STUCK_EXIT	8
+/*
+ * A wake-up marked SCX_WAKE_SYNC goes straight to the waker's local DSQ,
+ * any other to user space; the scheduler task, woken, to the head of its
+ * CPU's local DSQ. Its decisions are then left in the user ring as a task
+ * queued behind it runs, with no dispatch on that CPU.
+ */
+#define UL_FAULT_UNDRAINED	9
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

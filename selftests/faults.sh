@@ -41,6 +41,7 @@ TESTS+=(
 	"sched_fifo  60  the scheduler made SCHED_FIFO as it waits for a CPU: no CPU preempted for it after"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
+	"undrained   90  decisions left in the user ring, a pipe pair on the scheduler's CPU (fault build): naps of 10 ms end within 50 ms"
 	"kick_behind 90  no kick but the heartbeat's, a nice 19 task behind 16 pinned elsewhere (fault build): naps end within 250 ms"
 	"bad_decisions 90 corrupt decisions (vtime, seq, pid 0, not ours): counted, weights hold"
 	"error_exit  60  a decision of the wrong ABI: error exit, status 1, the state dump"
@@ -1040,14 +1041,14 @@ t_sched_fifo_run() {
 # napping: nap 10 ms until $FIFODIR/stop
 napping() { while [ ! -e "$FIFODIR/stop" ]; do nap 0.01 || :; done; }
 
-# naps N MS: a task pinned to CPU 0 (at nice $NAPS_NICE, 0 unless set)
-# naps 10 ms N times; how many naps lasted over MS ms into NAPS_OVER, the
+# naps N MS: a task pinned to CPU 0 (or the CPUs $NAPS_CPUS; at nice
+# $NAPS_NICE, 0 unless set) naps 10 ms N times; how many naps lasted over MS ms into NAPS_OVER, the
 # shortest nap's ms into NAPS_MIN. Then the scheduler stops.
 naps() {
 	local sp d max=0
 
 	(
-		pin 0 "$BASHPID"
+		pin "${NAPS_CPUS:-0}" "$BASHPID"
 		renice -n "${NAPS_NICE:-0}" -p "$BASHPID" > /dev/null
 		for ((i = 0; i < $1; i++)); do
 			now; d=$NOW
@@ -1103,6 +1104,35 @@ t_lost_kick_run() {
 	[ "$NAPS_OVER" -le 1 ] ||
 		fail "$NAPS_OVER naps over 250 ms: no kick of CPU 0 from the heartbeat"
 	[ $n -ge 10 ] || fail "$n naps over 30 ms: UL_FAULTS=nokick not in effect"
+}
+
+# undrained: the scheduler task may stop with decisions left in the user
+# ring and a task in its CPU's local DSQ, which that CPU then runs without
+# a dispatch: no drain there. A pipe pair woken by each other straight into
+# that local DSQ (SCX_WAKE_SYNC, a CPU idle) kept that CPU from dispatching,
+# and the idle CPU was not woken. The fault build puts such wake-ups into
+# the waker's local DSQ always, sends every other one to user space, and
+# the scheduler task, woken, to the head of its CPU's local DSQ
+# (UL_FAULTS=undrained). The scheduler and stress-ng --pipe 1 on the last
+# CPU, the pair then free to run anywhere, a napper free too: at most 2 of
+# 200 naps of 10 ms may last over 50 ms.
+t_undrained_setup() { t_lost_kick_setup; }
+
+t_undrained_run() {
+	local last=$(($(nproc) - 1)) c
+
+	SCX=$SCX_FAULTS UL_FAULTS=undrained sched_start -j -i 0
+	pin "$last" "$SCHED_PID"
+	taskset -c "$last" stress-ng --pipe 1 --timeout 120s \
+		--temp-path "$TDIR" > "$TDIR/stress.log" 2>&1 &
+	PIDS+=($!)
+	wait_until 30 children_ran "$!" ||
+		fail "no stress-ng --pipe worker ran in 30 s"
+	mapfile -t c < <(pgrep stress-ng)
+	pin "0-$last" "${c[@]}"
+	NAPS_CPUS=0-$last naps 200 50
+	[ "$NAPS_OVER" -le 2 ] ||
+		fail "$NAPS_OVER naps over 50 ms: decisions left in the user ring"
 }
 
 # drain_busy: the fault build's drain fails with -EBUSY on a CPU whose last

@@ -115,15 +115,6 @@ naps_under() {
 	sched_stop
 }
 
-# children_ran PID: PID has children, and one of them has used CPU time
-children_ran() {
-	local c
-
-	# the list ends with no newline: read fails, having read it
-	read -r -a c 2> /dev/null < "/proc/$1/task/$1/children"
-	[ ${#c[@]} -gt 0 ] && procstat "${c[0]}" && [ $((PS[11] + PS[12])) -gt 0 ]
-}
-
 # placed_naps LOAD: naps_under LOAD, the napper pinned to CPU 0, 300 times;
 # at least half of them placed by the BPF side
 placed_naps() {

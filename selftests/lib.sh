@@ -269,6 +269,15 @@ pin() {
 	done
 }
 
+# children_ran PID: PID has children, and one of them has used CPU time
+children_ran() {
+	local c
+
+	# the list ends with no newline: read fails, having read it
+	read -r -a c 2> /dev/null < "/proc/$1/task/$1/children"
+	[ ${#c[@]} -gt 0 ] && procstat "${c[0]}" && [ $((PS[11] + PS[12])) -gt 0 ]
+}
+
 # ticked PIDS...: every one of PIDS has used CPU time
 ticked() {
 	local t

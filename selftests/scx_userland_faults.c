@@ -23,7 +23,9 @@
  * scheduler task lands as it starts (UL_FAULT_LATE_CUT); with
  * UL_FAULTS=lostcut, the first cut for each of its waits is lost
  * (UL_FAULT_LOST_CUT); with UL_FAULTS=slowexit, ops.exit() takes 2 s
- * (UL_FAULT_SLOW_EXIT), with UL_FAULTS=stuckexit 7 s (UL_FAULT_STUCK_EXIT).
+ * (UL_FAULT_SLOW_EXIT), with UL_FAULTS=stuckexit 7 s (UL_FAULT_STUCK_EXIT);
+ * with UL_FAULTS=undrained, decisions are left in the user ring behind a
+ * task in the scheduler's CPU's local DSQ (UL_FAULT_UNDRAINED).
  * With UL_FAULTS=stuck, the first round that takes the task whose pid the
  * file UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS
  * there: a scheduler stopped mid-round (a debugger, SIGSTOP), holding a
@@ -79,6 +81,8 @@ static void bpf_faults(struct scx_userland *skel)
 		skel->rodata->bpf_fault = UL_FAULT_SLOW_EXIT;
 	} else if (!strcmp(mode, "stuckexit")) {
 		skel->rodata->bpf_fault = UL_FAULT_STUCK_EXIT;
+	} else if (!strcmp(mode, "undrained")) {
+		skel->rodata->bpf_fault = UL_FAULT_UNDRAINED;
 	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
 		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
 		   strcmp(mode, "stuck") && strcmp(mode, "slowattach")) {
