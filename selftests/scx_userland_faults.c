@@ -59,37 +59,43 @@ static void slow_attach(void);
 
 #include "scx_userland.c"
 
+/* The UL_FAULTS modes: the BPF side's fault, or 0 for one of user space. */
+static const struct {
+	const char	*mode;
+	__u32		fault;
+} bpf_fault_modes[] = {
+	{ "busy", UL_FAULT_BUSY },
+	{ "nokick", UL_FAULT_NO_KICK },
+	{ "drainbusy", UL_FAULT_DRAIN_BUSY },
+	{ "slowstart", UL_FAULT_SLOW_START },
+	{ "latecut", UL_FAULT_LATE_CUT },
+	{ "lostcut", UL_FAULT_LOST_CUT },
+	{ "slowexit", UL_FAULT_SLOW_EXIT },
+	{ "stuckexit", UL_FAULT_STUCK_EXIT },
+	{ "undrained", UL_FAULT_UNDRAINED },
+	{ "mix", 0 },
+	{ "abi", 0 },
+	{ "slow", 0 },
+	{ "retake", 0 },
+	{ "stuck", 0 },
+	{ "slowattach", 0 },
+};
+
 static void bpf_faults(struct scx_userland *skel)
 {
 	const char *mode = getenv("UL_FAULTS");
+	size_t i;
 
 	if (!mode)
 		return;
-	if (!strcmp(mode, "busy")) {
-		skel->rodata->bpf_fault = UL_FAULT_BUSY;
-	} else if (!strcmp(mode, "nokick")) {
-		skel->rodata->bpf_fault = UL_FAULT_NO_KICK;
-	} else if (!strcmp(mode, "drainbusy")) {
-		skel->rodata->bpf_fault = UL_FAULT_DRAIN_BUSY;
-	} else if (!strcmp(mode, "slowstart")) {
-		skel->rodata->bpf_fault = UL_FAULT_SLOW_START;
-	} else if (!strcmp(mode, "latecut")) {
-		skel->rodata->bpf_fault = UL_FAULT_LATE_CUT;
-	} else if (!strcmp(mode, "lostcut")) {
-		skel->rodata->bpf_fault = UL_FAULT_LOST_CUT;
-	} else if (!strcmp(mode, "slowexit")) {
-		skel->rodata->bpf_fault = UL_FAULT_SLOW_EXIT;
-	} else if (!strcmp(mode, "stuckexit")) {
-		skel->rodata->bpf_fault = UL_FAULT_STUCK_EXIT;
-	} else if (!strcmp(mode, "undrained")) {
-		skel->rodata->bpf_fault = UL_FAULT_UNDRAINED;
-	} else if (strcmp(mode, "mix") && strcmp(mode, "abi") &&
-		   strcmp(mode, "slow") && strcmp(mode, "retake") &&
-		   strcmp(mode, "stuck") && strcmp(mode, "slowattach")) {
-		fprintf(stderr, "scx_userland_faults: unknown UL_FAULTS '%s'\n",
-			mode);
-		exit(2);
+	for (i = 0; i < ARRAY_SIZE(bpf_fault_modes); i++) {
+		if (!strcmp(mode, bpf_fault_modes[i].mode)) {
+			skel->rodata->bpf_fault = bpf_fault_modes[i].fault;
+			return;
+		}
 	}
+	fprintf(stderr, "scx_userland_faults: unknown UL_FAULTS '%s'\n", mode);
+	exit(2);
 }
 
 /* The task UL_STUCK_FILE names is in the queue: remove the file. */
