@@ -1042,8 +1042,9 @@ t_sched_fifo_run() {
 napping() { while [ ! -e "$FIFODIR/stop" ]; do nap 0.01 || :; done; }
 
 # naps N MS: a task pinned to CPU 0 (or the CPUs $NAPS_CPUS; at nice
-# $NAPS_NICE, 0 unless set) naps 10 ms N times; how many naps lasted over MS ms into NAPS_OVER, the
-# shortest nap's ms into NAPS_MIN. Then the scheduler stops.
+# $NAPS_NICE, 0 unless set) naps 10 ms N times; how many naps lasted over
+# MS ms into NAPS_OVER, the shortest nap's ms into NAPS_MIN. Then the
+# scheduler stops.
 naps() {
 	local sp d max=0
 
