@@ -1560,6 +1560,7 @@ static void kick_for_shared(void)
 static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 {
 	u64 rounds = READ_ONCE(user_rounds), now = bpf_ktime_get_ns();
+	u64 drained;
 
 	/*
 	 * Detached (ops.exit() ran), the timer fires on until user space is
@@ -1592,9 +1593,10 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 	recap_shared();
 	kick_for_shared();
 	/* decisions left in the user ring, none drained since the last beat */
-	if (READ_ONCE(nr_drained) == last_drained && decisions_left())
+	drained = READ_ONCE(nr_drained);
+	if (drained == last_drained && decisions_left())
 		kick_idle_left(1);
-	last_drained = READ_ONCE(nr_drained);
+	last_drained = drained;
 	if (usersched_waiting &&
 	    time_after(now, usersched_enq_ns + USERSCHED_WAIT_NS)) {
 		scx_bpf_kick_cpu(usersched_cpu_near(bpf_get_smp_processor_id()),
