@@ -245,23 +245,6 @@ static u64 charged_vtime(const struct task_struct *p,
 	return time_before(vtime, floor) ? floor : vtime;
 }
 
-/*
- * @p runs with no decision: an idle CPU, nothing waiting. Charge it here as
- * user space would (charged_vtime()): its runtime since is then charged as
- * it goes, not all at once at its next trip there (a nice 19 task that ran
- * 10 s so would come back 1,000 s ahead), and cpu_runs sees the vtime it
- * has reached.
- */
-static void charge_direct(struct task_struct *p, bool woken)
-{
-	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
-
-	if (!tctx)
-		return;
-	tctx->vtime = charged_vtime(p, tctx, woken);
-	tctx->exec_base = p->se.sum_exec_runtime;
-}
-
 /* A per-CPU kthread or kswapd: the kernel's own housekeeping. */
 static bool is_kernel_helper(const struct task_struct *p)
 {
@@ -561,6 +544,26 @@ static u64 cap_lag(u64 vtime, u64 waiting)
 /* ---- kernel -> ring buffer ------------------------------------------ */
 
 /*
+ * @p runs with no decision: an idle CPU, nothing waiting. It goes to the
+ * local DSQ of the CPU it was placed on, with the slice of a task that
+ * waits alone. Charge it here as user space would (charged_vtime()): its
+ * runtime since is then charged as it goes, not all at once at its next
+ * trip there (a nice 19 task that ran 10 s so would come back 1,000 s
+ * ahead), and cpu_runs sees the vtime it has reached.
+ */
+static void run_direct(struct task_struct *p, bool woken, u64 enq_flags)
+{
+	struct task_ctx *tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
+
+	if (tctx) {
+		tctx->vtime = charged_vtime(p, tctx, woken);
+		tctx->exec_base = p->se.sum_exec_runtime;
+	}
+	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), enq_flags);
+	stat_inc(direct);
+}
+
+/*
  * The fault build (UL_FAULT_UNDRAINED): a wake-up marked SCX_WAKE_SYNC goes
  * straight to the waker's local DSQ, as when that DSQ is empty and a CPU is
  * idle; any other takes no shortcut, as when a task waits.
@@ -573,9 +576,7 @@ static s32 undrained_select(struct task_struct *p, s32 prev_cpu,
 	if (!(wake_flags & SCX_WAKE_SYNC) ||
 	    !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 		return prev_cpu;
-	charge_direct(p, true);
-	scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), 0);
-	stat_inc(direct);
+	run_direct(p, true, 0);
 	return cpu;
 }
 
@@ -615,9 +616,7 @@ s32 BPF_STRUCT_OPS(userland_select_cpu, struct task_struct *p, s32 prev_cpu,
 		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, 0);
 		stat_inc(enq_usersched);
 	} else if (is_idle && !full_user && nothing_waits()) {
-		charge_direct(p, !(wake_flags & SCX_WAKE_FORK));
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), 0);
-		stat_inc(direct);
+		run_direct(p, !(wake_flags & SCX_WAKE_FORK), 0);
 	}
 	return cpu;
 }
@@ -876,9 +875,7 @@ void BPF_STRUCT_OPS(userland_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	if (!full_user && p->nr_cpus_allowed == 1 && nothing_waits() &&
 	    scx_bpf_test_and_clear_cpu_idle(scx_bpf_task_cpu(p))) {
-		charge_direct(p, enq_flags & SCX_ENQ_WAKEUP);
-		scx_bpf_dsq_insert(p, SCX_DSQ_LOCAL, task_slice(1), enq_flags);
-		stat_inc(direct);
+		run_direct(p, enq_flags & SCX_ENQ_WAKEUP, enq_flags);
 		return;
 	}
 
