@@ -213,11 +213,12 @@ static __u64 charge(const struct ul_enq_rec *rec)
 /*
  * rb_add_cached() links a node that is not less than its parent to the
  * right, after it: tasks of equal vtime leave in the order they came.
+ * vtime wraps, as the kernel's DSQs compare it.
  */
 static bool task_less(struct rb_node *a, const struct rb_node *b)
 {
-	return rb_entry(a, struct ul_task, node)->vtime <
-	       rb_entry(b, struct ul_task, node)->vtime;
+	return time_before(rb_entry(a, struct ul_task, node)->vtime,
+			   rb_entry(b, struct ul_task, node)->vtime);
 }
 
 /* Queue the task a record describes. The caller guarantees a free node. */

@@ -234,6 +234,23 @@ static int test_fifo(void)
 	return result(pops_as(order, UL_POOL_SIZE));
 }
 
+/*
+ * vtime is a clock that may wrap, as the kernel's DSQs compare it
+ * (time_before64()): a task just past the wrap is behind one just before.
+ */
+static int test_vtime_wrap(void)
+{
+	static const struct want order[] = {
+		{ 1, -100ULL }, { 3, -1ULL }, { 2, 50 },
+	};
+
+	vtime_now = -200ULL;
+	push(2, 50);
+	push(1, -100ULL);
+	push(3, -1ULL);
+	return result(pops_as(order, ARRAY_SIZE(order)));
+}
+
 /* A full pool holds every task it took; a freed node is used again. */
 static int test_pool_full(void)
 {
@@ -1118,6 +1135,7 @@ static const struct {
 	{ "runtime is charged in inverse ratio of weight", test_weights },
 	{ "a sleeper is clamped to a slice below vtime_now", test_sleeper_clamp },
 	{ "equal vtimes pop in arrival order", test_fifo },
+	{ "the queue orders vtimes across their wrap", test_vtime_wrap },
 	{ "a full pool loses no task", test_pool_full },
 	{ "consume() leaves what the pool cannot hold", test_pool_full_ring },
 	{ "a full user ring keeps tasks queued", test_uring_full },
