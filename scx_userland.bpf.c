@@ -45,7 +45,8 @@ char _license[] SEC("license") = "GPL";
  * may be replaced; user space replaces it through the skeleton.
  */
 const u64 slice_ns __weak = 20 * 1000 * 1000;
-const u32 nr_cpus __weak = 1;	/* possible CPUs: IDs 0 to nr_cpus - 1 */
+/* possible CPUs, IDs 0 to nr_cpus - 1: the possible mask has no holes */
+const u32 nr_cpus __weak = 1;
 const u32 nr_online __weak = 1;	/* online at load; hotplug reloads us */
 const bool full_user __weak;	/* -f: no shortcut past user space */
 /* UL_FAULT_*: faults the selftests' build injects, 0 in scx_userland */
@@ -1376,8 +1377,9 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 	slow_start();
 	cpu_run_start(p, tctx);
 	/*
-	 * CPUs race here without a lock: at worst vtime_now lags by one
-	 * task, and a waking task starts a little further ahead.
+	 * CPUs race here without a lock: one may store a lower vtime over a
+	 * higher one stored meanwhile. vtime_now then lags until the next
+	 * start, and a waking task starts a little further ahead.
 	 */
 	if (time_after(tctx->vtime, vtime_now))
 		vtime_now = tctx->vtime;
@@ -1560,11 +1562,11 @@ static int heartbeat_fn(void *map, int *key, struct bpf_timer *timer)
 	u64 drained;
 
 	/*
-	 * Detached (ops.exit() ran), the timer fires on until user space is
-	 * done with its reports and frees the maps. Where the kfuncs act on
-	 * whichever scheduler is loaded (kernels without sub-schedulers, or
-	 * built without CONFIG_EXT_SUB_SCHED), it must not end the next
-	 * scheduler, nor move its tasks.
+	 * Detached (ops.exit() ran), the timer may fire once more, as the
+	 * maps live until user space frees them; it is not armed again.
+	 * Where the kfuncs act on whichever scheduler is loaded (kernels
+	 * without sub-schedulers, or built without CONFIG_EXT_SUB_SCHED), it
+	 * must not end the next scheduler, nor move its tasks.
 	 */
 	if (READ_ONCE(uei.kind))
 		return 0;

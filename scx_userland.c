@@ -1463,7 +1463,7 @@ static int run(struct scx_userland *skel)
 	/*
 	 * The stats thread, its stack and its buffers come before the
 	 * scheduler is attached: from then on, tasks wait for this thread,
-	 * which must neither allocate nor fault.
+	 * the one that decides, which must neither allocate nor fault.
 	 */
 	if (tell_pid(skel) || stats_start(skel, &stats_thread))
 		goto out;
