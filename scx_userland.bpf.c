@@ -757,10 +757,6 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	tctx->seq++;
 	tctx->queued = true;
 	tctx->woken = enq_flags & SCX_ENQ_WAKEUP;
-	if (tctx->woken) {
-		wakeup_sent = true;
-		hurry_usersched(p);
-	}
 	tctx->sum_exec = p->se.sum_exec_runtime;
 
 	rec->pid = p->pid;
@@ -772,8 +768,19 @@ static bool send_to_user(struct task_struct *p, struct task_ctx *tctx,
 	rec->vtime = tctx->vtime;
 	rec->flags = tctx->woken ? UL_ENQ_WAKEUP : 0;
 	rec->__pad = 0;
+	if (bpf_fault == UL_FAULT_MID_RECORD)
+		wakeup_sent = false;
 	/* Wakes the scheduler only if the ring was empty: it may be asleep. */
 	bpf_ringbuf_submit(rec, 0);
+	/*
+	 * Only now: the scheduler task starting before the commit clears the
+	 * flag (usersched_done()), and its round may miss the record, whose
+	 * wake-up would then cut no CPU for it.
+	 */
+	if (tctx->woken) {
+		wakeup_sent = true;
+		hurry_usersched(p);
+	}
 	return true;
 }
 

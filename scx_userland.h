@@ -97,6 +97,13 @@ struct ul_dsp_rec {
  * queued behind it runs, with no dispatch on that CPU.
  */
 #define UL_FAULT_UNDRAINED	9
+/*
+ * The scheduler task starts on another CPU as a woken task's record is
+ * written, before its commit: its start clears wakeup_sent and its round
+ * misses the record. send_to_user() clears the flag just before the
+ * commit, as that start would.
+ */
+#define UL_FAULT_MID_RECORD	10
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

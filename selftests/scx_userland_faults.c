@@ -25,7 +25,9 @@
  * (UL_FAULT_LOST_CUT); with UL_FAULTS=slowexit, ops.exit() takes 2 s
  * (UL_FAULT_SLOW_EXIT), with UL_FAULTS=stuckexit 7 s (UL_FAULT_STUCK_EXIT);
  * with UL_FAULTS=undrained, decisions are left in the user ring behind a
- * task in the scheduler's CPU's local DSQ (UL_FAULT_UNDRAINED).
+ * task in the scheduler's CPU's local DSQ (UL_FAULT_UNDRAINED); with
+ * UL_FAULTS=midrecord, the scheduler task starts as a woken task's record
+ * is written (UL_FAULT_MID_RECORD).
  * With UL_FAULTS=stuck, the first round that takes the task whose pid the
  * file UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS
  * there: a scheduler stopped mid-round (a debugger, SIGSTOP), holding a
@@ -73,6 +75,7 @@ static const struct {
 	{ "slowexit", UL_FAULT_SLOW_EXIT },
 	{ "stuckexit", UL_FAULT_STUCK_EXIT },
 	{ "undrained", UL_FAULT_UNDRAINED },
+	{ "midrecord", UL_FAULT_MID_RECORD },
 	{ "mix", 0 },
 	{ "abi", 0 },
 	{ "slow", 0 },
