@@ -59,7 +59,7 @@ const u32 bpf_fault __weak;
  * - a decided vtime may be at most VTIME_MAX_AHEAD past vtime_now, and is
  *   capped so that no task waits for much more than WAIT_MAX_NS;
  * - a cut of a CPU for the scheduler task that has not brought it in
- *   within USERSCHED_RECUT_NS is made again at a tick (usersched_uncut());
+ *   within USERSCHED_RECUT_NS is made again at a tick (cut_wanted());
  * - the heartbeat (every HEARTBEAT_NS) hands the CPUs back to the kernel
  *   when user space leaves tasks waiting, or stays in one round, with no
  *   sign of life for USERSCHED_STALL_NS, preempts a CPU for the scheduler
@@ -119,8 +119,7 @@ bool user_attached;
 static u64 nr_drained;
 static u64 usersched_enq_ns;
 static bool usersched_waiting;	/* enqueued, has not run since */
-static bool usersched_cut;	/* a slice was cut to run it */
-static u64 usersched_cut_ns;	/* when */
+static u64 usersched_cut_ns;	/* when a CPU was cut to run it, 0: none */
 static bool wakeup_sent;	/* since the scheduler task last ran */
 static s32 pinned_wake_cpu = -1;	/* set by hurry_usersched() */
 
@@ -270,23 +269,54 @@ static void cut_slice(s32 cpu)
 	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
 }
 
-/* Preempt @cpu for the scheduler task, which then runs there first. */
-static void cut_for_usersched(s32 cpu)
+/*
+ * A CPU may be cut for the waiting scheduler task, whose last cut was at
+ * @cut: none was yet, or (@recut) it has not brought the task in within
+ * USERSCHED_RECUT_NS. Its kick may have landed on the task that CPU was
+ * switching out as it picked another, which then runs its whole slice.
+ */
+static bool cut_wanted(u64 cut, bool recut)
 {
-	bool first = !usersched_cut;
+	return !cut || (recut && time_after(bpf_ktime_get_ns(),
+					    cut + USERSCHED_RECUT_NS));
+}
 
-	usersched_cut = true;
-	usersched_cut_ns = bpf_ktime_get_ns();
-	if (bpf_fault == UL_FAULT_LOST_CUT && first)
+/* The fault build: another CPU claims a cut meanwhile, and cuts itself. */
+static void cut_meanwhile(void)
+{
+	s32 cpu = bpf_get_smp_processor_id() + 1;
+
+	if (bpf_fault != UL_FAULT_CUT_MEANWHILE)
 		return;
-	cut_slice(cpu);
+	usersched_cut_ns = bpf_ktime_get_ns();
+	cut_slice(cpu < nr_online ? cpu : 0);
+	stat_inc(tick_cuts);
+}
+
+/*
+ * Claim the cut cut_wanted() allows, once the caller knows its CPU suits:
+ * CPUs decide at once (ticks come on every CPU together), and each that
+ * found none claimed would cut its own. The exchange lets one of them.
+ */
+static bool claim_cut(bool recut)
+{
+	u64 cut = READ_ONCE(usersched_cut_ns);
+
+	if (!cut_wanted(cut, recut))
+		return false;
+	cut_meanwhile();
+	if (__sync_val_compare_and_swap(&usersched_cut_ns, cut,
+					bpf_ktime_get_ns()) != cut)
+		return false;
+	/* the fault build loses the first cut of each wait */
+	return bpf_fault != UL_FAULT_LOST_CUT || cut;
 }
 
 /*
  * @cpu if the scheduler task may run there, else the CPU whose runqueue holds
  * it: the user may keep it off some CPUs (taskset), and a cut of one would
- * be lost, with usersched_cut stopping the cuts of the others until it next
- * runs. Asked only before a cut.
+ * be lost, with usersched_cut_ns stopping the cuts of the others until it
+ * next runs. Asked only before a cut.
  */
 static s32 usersched_cpu_near(s32 cpu)
 {
@@ -488,7 +518,7 @@ static bool usersched_due(void)
 {
 	u64 wait = slice_ns < USERSCHED_WAIT_NS ? slice_ns : USERSCHED_WAIT_NS;
 
-	return usersched_cut || nr_ready() < (s32)nr_online ||
+	return usersched_cut_ns || nr_ready() < (s32)nr_online ||
 	       time_after(bpf_ktime_get_ns(), usersched_enq_ns + wait);
 }
 
@@ -702,10 +732,10 @@ static void hurry_usersched(const struct task_struct *p)
 
 	if (pinned)
 		WRITE_ONCE(pinned_wake_cpu, cpu);
-	if (usersched_waiting && !usersched_cut &&
+	if (usersched_waiting && !usersched_cut_ns &&
 	    (pinned || cpu_ran_ns(cpu) >= SLICE_MIN_NS) &&
-	    usersched_may_run(cpu)) {
-		cut_for_usersched(cpu);
+	    usersched_may_run(cpu) && claim_cut(false)) {
+		cut_slice(cpu);
 		stat_inc(preempts);
 	}
 }
@@ -836,19 +866,19 @@ static void enqueue_usersched(struct task_struct *p, u64 enq_flags)
 	usersched_waiting = true;
 	/*
 	 * No CPU is cut for this wait yet. A cut decided for the last one
-	 * may have set usersched_cut after the task started, which cleared
+	 * may have set usersched_cut_ns after the task started, which cleared
 	 * it (usersched_done()): left so, it would stop every cut for this
 	 * wait.
 	 */
-	usersched_cut = false;
+	usersched_cut_ns = 0;
 	scx_bpf_dsq_insert(p, USERSCHED_DSQ, slice_ns, enq_flags);
 	stat_inc(enq_usersched);
 	if (!wakeup_sent ||
 	    (!usersched_wanted_here(p) && kick_idle_cpu(p->cpus_ptr)))
 		return;
 	cpu = usersched_cpu(p, enq_flags);
-	if (cpu >= 0) {
-		cut_for_usersched(cpu);
+	if (cpu >= 0 && claim_cut(false)) {
+		cut_slice(cpu);
 		stat_inc(preempts);
 	}
 }
@@ -1346,7 +1376,7 @@ void BPF_STRUCT_OPS(userland_dispatch, s32 cpu, struct task_struct *prev)
 static void usersched_done(void)
 {
 	usersched_waiting = false;
-	usersched_cut = false;
+	usersched_cut_ns = 0;
 	wakeup_sent = false;
 	WRITE_ONCE(pinned_wake_cpu, -1);
 }
@@ -1374,7 +1404,7 @@ void BPF_STRUCT_OPS(userland_running, struct task_struct *p)
 			stat_inc(pinned_here);
 		usersched_done();
 		if (bpf_fault == UL_FAULT_LATE_CUT)
-			usersched_cut = true;
+			usersched_cut_ns = bpf_ktime_get_ns();
 	}
 	tctx = bpf_task_storage_get(&task_ctxs, p, NULL, 0);
 	if (!tctx || p->pid == usersched_pid || is_kernel_helper(p)) {
@@ -1413,24 +1443,10 @@ void BPF_STRUCT_OPS(userland_stopping, struct task_struct *p, bool runnable)
 }
 
 /*
- * No CPU is cut for the waiting scheduler task, or the last cut has not
- * brought it in for USERSCHED_RECUT_NS: its kick may have landed on the
- * task its CPU was switching out as it picked another, which then runs
- * its whole slice.
- */
-static bool usersched_uncut(void)
-{
-	return !usersched_cut ||
-	       time_after(bpf_ktime_get_ns(),
-			  usersched_cut_ns + USERSCHED_RECUT_NS);
-}
-
-/*
  * A task that woke up waits for the scheduler task, which waits for a CPU:
  * a task that has run SLICE_MIN_NS gives it this one, unless a CPU is cut
- * for it already, and lately (usersched_uncut(); ticks come on every CPU
- * at once). (One that runs in short bursts, as under a messaging load,
- * soon gives its CPU anyway.)
+ * for it already, and lately (cut_wanted()). (One that runs in short
+ * bursts, as under a messaging load, soon gives its CPU anyway.)
  * And a crowd that gathers while a task runs a long slice shortens it:
  * when what is left is over twice the slice the crowd now gets, the task
  * keeps just that.
@@ -1442,9 +1458,11 @@ void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 
 	if (p->pid == usersched_pid)
 		return;
-	if (usersched_waiting && wakeup_sent && usersched_uncut() &&
-	    cpu_ran_ns(cpu) >= SLICE_MIN_NS && usersched_may_run(cpu)) {
-		cut_for_usersched(cpu);
+	if (usersched_waiting && wakeup_sent &&
+	    cut_wanted(usersched_cut_ns, true) &&
+	    cpu_ran_ns(cpu) >= SLICE_MIN_NS && usersched_may_run(cpu) &&
+	    claim_cut(true)) {
+		cut_slice(cpu);
 		stat_inc(tick_cuts);
 		return;
 	}

@@ -74,7 +74,7 @@ struct ul_dsp_rec {
 #define UL_FAULT_SLOW_START	4
 /*
  * As the scheduler task starts, a cut for it lands late: ops.running()
- * leaves usersched_cut set, as a CPU that decided to cut for the wait
+ * leaves usersched_cut_ns set, as a CPU that decided to cut for the wait
  * that ends now would, setting it just after.
  */
 #define UL_FAULT_LATE_CUT	5
@@ -104,6 +104,12 @@ struct ul_dsp_rec {
  * commit, as that start would.
  */
 #define UL_FAULT_MID_RECORD	10
+/*
+ * CPUs decide at once to cut a CPU for the waiting scheduler task, as at
+ * a tick, which comes on every CPU together: just before a CPU claims its
+ * cut, another claims the cut and cuts itself, as it would meanwhile.
+ */
+#define UL_FAULT_CUT_MEANWHILE	11
 
 /*
  * Counters kept by the BPF side, one copy per CPU (a per-CPU array map),

@@ -39,6 +39,7 @@ TESTS+=(
 	"late_cut    90  a cut for the scheduler task lands as it starts (fault build): 1 of 300 naps over 100 ms at most"
 	"lost_cut    90  the first cut for each wait of the scheduler task lost (fault build): 1 of 300 naps over 100 ms at most"
 	"mid_record  90  the scheduler task starts as a woken task's record is written (fault build): 1 of 300 naps over 100 ms at most"
+	"one_cut     90  CPUs deciding at once to cut for the scheduler task (fault build): under 1.5 cuts a nap"
 	"sched_fifo  60  the scheduler made SCHED_FIFO as it waits for a CPU: no CPU preempted for it after"
 	"lost_kick   90  the drain finds no CPU idle, or kicks none (fault build): naps of 10 ms end within 50 ms, 250 ms"
 	"drain_busy  60  the drain after the scheduler task fails -EBUSY (fault build): naps of 10 ms end within 50 ms"
@@ -974,8 +975,8 @@ pinned_naps() {
 }
 
 # late_cut: a CPU that decides to cut for the scheduler task as it waits
-# sets usersched_cut, which stops other cuts for that wait; the task may
-# start meanwhile, and the flag then be set after its start cleared it. The
+# sets usersched_cut_ns, which stops other cuts for that wait; the task may
+# start meanwhile, and the claim then be made after its start cleared it. The
 # fault build sets it at each start (UL_FAULTS=latecut). A later wait of
 # the scheduler task must not find it set: with sched_pinned's set-up, each
 # hog's slice end wakes the scheduler task with no cut, and a wake-up of
@@ -989,7 +990,7 @@ t_late_cut_run() {
 
 # lost_cut: a kick that cuts a CPU for the scheduler task may land on the
 # task that CPU is switching out as it picks another, which then runs its
-# slice, while usersched_cut stops other cuts for that wait. The fault
+# slice, while usersched_cut_ns stops other cuts for that wait. The fault
 # build loses the first cut of each wait (UL_FAULTS=lostcut); with
 # sched_pinned's set-up, at most 1 of 300 naps may last over 100 ms.
 t_lost_cut_setup() { t_lost_kick_setup; }
@@ -1010,6 +1011,37 @@ t_mid_record_setup() { t_lost_kick_setup; }
 
 t_mid_record_run() {
 	pinned_naps midrecord "the scheduler task woken with no CPU cut for it"
+}
+
+# one_cut: a wait of the scheduler task needs one CPU cut for it, but CPUs
+# decide at once (ticks come on every CPU together), and each that found
+# none claimed would cut its own. The fault build has another CPU claim a
+# cut, and cut itself, just before a CPU claims its own
+# (UL_FAULTS=cutmeanwhile). A hog per CPU and a free task napping 5 ms
+# 300 times, -f and long slices: each wake-up of the napper waits for the
+# scheduler task, which waits for a CPU cut. With the few other wake-ups,
+# the CPUs cut for it (preempts, tick_cuts) must stay under 1.5 a nap:
+# 327-338 in three runs, against 722 and 724 when both CPUs cut.
+t_one_cut_setup() { t_lost_kick_setup; }
+
+t_one_cut_run() {
+	local i sp ticks cuts
+
+	SCX=$SCX_FAULTS UL_FAULTS=cutmeanwhile sched_start -f -s 1000000 -j -i 0
+	spins "$(nproc)"
+	( for ((i = 0; i < 300; i++)); do nap 0.005 || :; done ) &
+	sp=$!
+	# wait blocks: polled, this shell's wake-ups would be cut for too
+	wait "$sp" || fail "the napper failed"
+	sched_check "after the naps"
+	stop_all
+	sched_stop
+	jget "$FINAL" tick_cuts; ticks=$V
+	jget "$FINAL" preempts; cuts=$((V + ticks))
+	jget "$FINAL" enq_usersched
+	tdiag "$cuts CPUs cut ($ticks at a tick) for 300 naps, $V waits of the scheduler task"
+	[ "$cuts" -lt 450 ] ||
+		fail "$cuts CPUs cut for 300 naps: two CPUs cut for one wait"
 }
 
 # sched_fifo: the user may give the scheduler task an RT policy (chrt) at

@@ -27,7 +27,9 @@
  * with UL_FAULTS=undrained, decisions are left in the user ring behind a
  * task in the scheduler's CPU's local DSQ (UL_FAULT_UNDRAINED); with
  * UL_FAULTS=midrecord, the scheduler task starts as a woken task's record
- * is written (UL_FAULT_MID_RECORD).
+ * is written (UL_FAULT_MID_RECORD); with UL_FAULTS=cutmeanwhile, another
+ * CPU claims a cut for the scheduler task just before a CPU claims its own
+ * (UL_FAULT_CUT_MEANWHILE).
  * With UL_FAULTS=stuck, the first round that takes the task whose pid the
  * file UL_STUCK_FILE holds removes the file and sleeps STUCK_ROUND_MS
  * there: a scheduler stopped mid-round (a debugger, SIGSTOP), holding a
@@ -76,6 +78,7 @@ static const struct {
 	{ "stuckexit", UL_FAULT_STUCK_EXIT },
 	{ "undrained", UL_FAULT_UNDRAINED },
 	{ "midrecord", UL_FAULT_MID_RECORD },
+	{ "cutmeanwhile", UL_FAULT_CUT_MEANWHILE },
 	{ "mix", 0 },
 	{ "abi", 0 },
 	{ "slow", 0 },
