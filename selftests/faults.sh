@@ -1021,7 +1021,8 @@ t_mid_record_run() {
 # 300 times, -f and long slices: each wake-up of the napper waits for the
 # scheduler task, which waits for a CPU cut. With the few other wake-ups,
 # the CPUs cut for it (preempts, tick_cuts) must stay under 1.5 a nap:
-# 327-338 in three runs, against 722 and 724 when both CPUs cut.
+# 325-343 in six runs over two boots, against 722 and 724 when both CPUs
+# cut.
 t_one_cut_setup() { t_lost_kick_setup; }
 
 t_one_cut_run() {
