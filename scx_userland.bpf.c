@@ -270,15 +270,14 @@ static void cut_slice(s32 cpu)
 }
 
 /*
- * A CPU may be cut for the waiting scheduler task, whose last cut was at
- * @cut: none was yet, or (@recut) it has not brought the task in within
+ * A tick may cut a CPU for the waiting scheduler task, whose last cut was
+ * at @cut: none was yet, or it has not brought the task in within
  * USERSCHED_RECUT_NS. Its kick may have landed on the task that CPU was
  * switching out as it picked another, which then runs its whole slice.
  */
-static bool cut_wanted(u64 cut, bool recut)
+static bool cut_wanted(u64 cut)
 {
-	return !cut || (recut && time_after(bpf_ktime_get_ns(),
-					    cut + USERSCHED_RECUT_NS));
+	return !cut || time_after(bpf_ktime_get_ns(), cut + USERSCHED_RECUT_NS);
 }
 
 /* The fault build: another CPU claims a cut meanwhile, and cuts itself. */
@@ -294,16 +293,12 @@ static void cut_meanwhile(void)
 }
 
 /*
- * Claim the cut cut_wanted() allows, once the caller knows its CPU suits:
- * CPUs decide at once (ticks come on every CPU together), and each that
- * found none claimed would cut its own. The exchange lets one of them.
+ * Claim the cut the caller found wanted when usersched_cut_ns was @cut,
+ * once it knows its CPU suits: CPUs decide at once (ticks come on every
+ * CPU together), and each would cut its own. The exchange lets one of them.
  */
-static bool claim_cut(bool recut)
+static bool claim_cut(u64 cut)
 {
-	u64 cut = READ_ONCE(usersched_cut_ns);
-
-	if (!cut_wanted(cut, recut))
-		return false;
 	cut_meanwhile();
 	if (__sync_val_compare_and_swap(&usersched_cut_ns, cut,
 					bpf_ktime_get_ns()) != cut)
@@ -729,12 +724,13 @@ static void hurry_usersched(const struct task_struct *p)
 {
 	s32 cpu = bpf_get_smp_processor_id();
 	bool pinned = runs_here_only(p);
+	u64 cut = READ_ONCE(usersched_cut_ns);
 
 	if (pinned)
 		WRITE_ONCE(pinned_wake_cpu, cpu);
-	if (usersched_waiting && !usersched_cut_ns &&
+	if (usersched_waiting && !cut &&
 	    (pinned || cpu_ran_ns(cpu) >= SLICE_MIN_NS) &&
-	    usersched_may_run(cpu) && claim_cut(false)) {
+	    usersched_may_run(cpu) && claim_cut(cut)) {
 		cut_slice(cpu);
 		stat_inc(preempts);
 	}
@@ -877,7 +873,7 @@ static void enqueue_usersched(struct task_struct *p, u64 enq_flags)
 	    (!usersched_wanted_here(p) && kick_idle_cpu(p->cpus_ptr)))
 		return;
 	cpu = usersched_cpu(p, enq_flags);
-	if (cpu >= 0 && claim_cut(false)) {
+	if (cpu >= 0 && claim_cut(0)) {
 		cut_slice(cpu);
 		stat_inc(preempts);
 	}
@@ -1454,14 +1450,13 @@ void BPF_STRUCT_OPS(userland_stopping, struct task_struct *p, bool runnable)
 void BPF_STRUCT_OPS(userland_tick, struct task_struct *p)
 {
 	s32 cpu = bpf_get_smp_processor_id();
-	u64 slice;
+	u64 cut = READ_ONCE(usersched_cut_ns), slice;
 
 	if (p->pid == usersched_pid)
 		return;
-	if (usersched_waiting && wakeup_sent &&
-	    cut_wanted(usersched_cut_ns, true) &&
+	if (usersched_waiting && wakeup_sent && cut_wanted(cut) &&
 	    cpu_ran_ns(cpu) >= SLICE_MIN_NS && usersched_may_run(cpu) &&
-	    claim_cut(true)) {
+	    claim_cut(cut)) {
 		cut_slice(cpu);
 		stat_inc(tick_cuts);
 		return;
